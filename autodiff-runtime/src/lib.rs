@@ -1,0 +1,50 @@
+//! Runtime of [`differentiate`](https://docs.rs/differentiate): the scalar rule
+//! table, derivative types, and the helpers generated code calls.
+//!
+//! Users depend on the `differentiate` facade, not on this crate directly.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod nodiff;
+mod real;
+pub mod rules;
+mod tangent;
+
+pub use real::Real;
+pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
+
+/// Items that generated code reaches through `::differentiate::__private`.
+/// Not a public API: names and signatures change without notice.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::nodiff;
+    pub use crate::rules;
+    pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
+
+    /// Pops a value the forward sweep pushed; the reverse sweep pops exactly as
+    /// many as were pushed, so an empty stack is a bug in the generator.
+    #[inline(always)]
+    #[track_caller]
+    pub fn pop<T>(stack: &mut Vec<T>) -> T {
+        match stack.pop() {
+            Some(v) => v,
+            None => panic!("differentiate: internal error: reverse sweep popped an empty stack"),
+        }
+    }
+
+    /// `value` converted to the float type of `like` (the derivative of `x as T`
+    /// flows back through this, in the source type).
+    #[inline(always)]
+    pub fn cast_as<A: crate::Real, B: crate::Real>(value: A, _like: B) -> B {
+        B::from_f64(value.to_f64())
+    }
+
+    /// Checks a tangent or seed against the shape of its primal.
+    #[inline]
+    #[track_caller]
+    pub fn check_len(op: &str, what: &str, got: usize, primal: &str, expected: usize) {
+        if got != expected {
+            panic!("{op}: {what} has length {got} but {primal} has length {expected}");
+        }
+    }
+}

@@ -1,0 +1,71 @@
+//! Helpers whose derivative is zero wherever it exists.
+//!
+//! Rule formulas in the table (and so generated code) call these; the
+//! `#[differentiate]` macro knows every function of this module is inactive, so
+//! derivative code that uses them can be differentiated again.
+
+use crate::Real;
+
+/// `n` converted to the float type of `like`.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::cast(3, 2.0_f32), 3.0_f32);
+/// ```
+#[inline(always)]
+pub fn cast<F: Real>(n: i32, _like: F) -> F {
+    F::from_i32(n)
+}
+
+/// ln 2 in the float type of `like`.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::ln2(0.0_f64), std::f64::consts::LN_2);
+/// ```
+#[inline(always)]
+pub fn ln2<F: Real>(_like: F) -> F {
+    F::from_f64(core::f64::consts::LN_2)
+}
+
+/// ln 10 in the float type of `like`.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::ln10(0.0_f64), std::f64::consts::LN_10);
+/// ```
+#[inline(always)]
+pub fn ln10<F: Real>(_like: F) -> F {
+    F::from_f64(core::f64::consts::LN_10)
+}
+
+/// The sign with `sign0(0) = 0` (JAX's `abs'(0) = 0`); NaN stays NaN.
+///
+/// ```
+/// use autodiff_runtime::nodiff::sign0;
+/// assert_eq!((sign0(-2.0), sign0(0.0), sign0(3.0)), (-1.0, 0.0, 1.0));
+/// assert!(sign0(f64::NAN).is_nan());
+/// ```
+#[inline(always)]
+pub fn sign0<F: Real>(x: F) -> F {
+    if x > F::ZERO {
+        F::ONE
+    } else if x < F::ZERO {
+        -F::ONE
+    } else if x.is_nan() {
+        x
+    } else {
+        F::ZERO
+    }
+}
+
+/// 1 where `cond` holds, else 0, in the float type of `like`.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::step(1.0 > 0.0, 5.0_f32), 1.0);
+/// ```
+#[inline(always)]
+pub fn step<F: Real>(cond: bool, _like: F) -> F {
+    if cond {
+        F::ONE
+    } else {
+        F::ZERO
+    }
+}
