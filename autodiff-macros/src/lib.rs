@@ -1,11 +1,29 @@
 //! The `#[differentiate]` attribute. See the `differentiate` crate for docs.
+//!
+//! The engine is a pipeline of passes over syn types, each its own module:
+//! [`attr`] (arguments) -> [`lower`] (fence + A-normal form, [`ir`]) ->
+//! [`activity`] -> [`forward`] / [`reverse`] (with [`gen`]) -> [`expand`]
+//! (stacking, signatures, hidden call entries, stubs on error). The scalar
+//! derivative rules come from the runtime's table ([`rules`]).
 #![forbid(unsafe_code)]
+
+mod activity;
+mod attr;
+mod expand;
+mod forward;
+mod gen;
+mod ir;
+mod lower;
+mod reverse;
+mod rules;
+mod types;
 
 use proc_macro::TokenStream;
 
 /// Generates forward (`_jvp`) and/or reverse (`_vjp`) derivatives of a function.
+///
+/// See the `differentiate` crate documentation for the full contract.
 #[proc_macro_attribute]
 pub fn differentiate(args: TokenStream, item: TokenStream) -> TokenStream {
-    let _ = args;
-    item
+    expand::expand(args.into(), item.into()).into()
 }

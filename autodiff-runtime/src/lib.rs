@@ -2,16 +2,20 @@
 //! table, derivative types, and the helpers generated code calls.
 //!
 //! Users depend on the `differentiate` facade, not on this crate directly.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+pub mod drivers;
 pub mod nodiff;
 mod real;
 pub mod rules;
 mod tangent;
+pub mod tensor;
+pub mod testing;
 
 pub use real::Real;
 pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
+pub use tensor::{ShapeError, Tensor};
 
 /// Items that generated code reaches through `::differentiate::__private`.
 /// Not a public API: names and signatures change without notice.

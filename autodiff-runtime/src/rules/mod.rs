@@ -24,7 +24,7 @@ macro_rules! scalar_rules {
         pub const NAMES: &[&str] = &[$(stringify!($name)),*];
         $(
             #[doc = concat!("Rule for `", stringify!($name), "`.")]
-            #[allow(clippy::neg_multiply, clippy::eq_op, clippy::nonminimal_bool)]
+            #[allow(clippy::neg_multiply, clippy::eq_op, clippy::nonminimal_bool, clippy::neg_cmp_op_on_partial_ord)]
             pub mod $name {
                 #[allow(unused_imports)]
                 use super::F;
@@ -115,3 +115,6 @@ pub mod f32 {
 
 /// The table's text, as the `#[differentiate]` macro reads it.
 pub const TABLE_SOURCE: &str = include_str!("table.rs");
+
+/// The names of the table's rows, in table order (the same in both instances).
+pub use self::f64::NAMES;

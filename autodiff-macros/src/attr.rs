@@ -1,0 +1,115 @@
+//! The attribute's arguments: `#[differentiate(reverse, forward, wrt(x, y), dump)]`.
+
+use syn::parse::{Parse, ParseStream};
+use syn::punctuated::Punctuated;
+use syn::spanned::Spanned;
+use syn::{Ident, Token};
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Forward,
+    Reverse,
+}
+
+impl Mode {
+    /// The suffix of generated names (`f_jvp`, `f_vjp`).
+    pub fn suffix(self) -> &'static str {
+        match self {
+            Mode::Forward => "jvp",
+            Mode::Reverse => "vjp",
+        }
+    }
+}
+
+/// One `#[differentiate(...)]` attribute.
+#[derive(Clone, Default)]
+pub struct Args {
+    pub modes: Vec<Mode>,
+    pub wrt: Option<Vec<Ident>>,
+    pub dump: bool,
+}
+
+enum Arg {
+    Mode(Mode),
+    Wrt(Vec<Ident>),
+    Dump,
+}
+
+impl Parse for Arg {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let id: Ident = input.parse()?;
+        match id.to_string().as_str() {
+            "forward" => Ok(Arg::Mode(Mode::Forward)),
+            "reverse" => Ok(Arg::Mode(Mode::Reverse)),
+            "dump" => Ok(Arg::Dump),
+            "wrt" => {
+                if !input.peek(syn::token::Paren) {
+                    return Err(syn::Error::new(id.span(), "`wrt` lists the active parameters: `wrt(x, y)`"));
+                }
+                let content;
+                syn::parenthesized!(content in input);
+                let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
+                if names.is_empty() {
+                    return Err(syn::Error::new(id.span(), "`wrt()` needs at least one parameter name"));
+                }
+                Ok(Arg::Wrt(names.into_iter().collect()))
+            }
+            other => {
+                let hint = crate::lower::suggest(other, ["forward", "reverse", "wrt", "dump"].into_iter());
+                Err(syn::Error::new(
+                    id.span(),
+                    format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `wrt(...)` or `dump`"),
+                ))
+            }
+        }
+    }
+}
+
+impl Parse for Args {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let span = input.span();
+        let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
+        let mut args = Args::default();
+        for a in list {
+            match a {
+                Arg::Mode(m) => {
+                    if args.modes.contains(&m) {
+                        return Err(syn::Error::new(span, format!("mode `{}` given twice", m.suffix())));
+                    }
+                    args.modes.push(m)
+                }
+                Arg::Wrt(w) => {
+                    if args.wrt.is_some() {
+                        return Err(syn::Error::new(w[0].span(), "`wrt` given twice"));
+                    }
+                    args.wrt = Some(w)
+                }
+                Arg::Dump => args.dump = true,
+            }
+        }
+        if args.modes.is_empty() {
+            return Err(syn::Error::new(
+                span,
+                "say which derivative to generate: `#[differentiate(reverse)]`, `#[differentiate(forward)]` or both",
+            ));
+        }
+        // Forward first, so `f_jvp` comes before `f_vjp` in the output.
+        args.modes.sort_by_key(|m| *m == Mode::Reverse);
+        Ok(args)
+    }
+}
+
+/// Is this attribute one of ours (`differentiate` or `...::differentiate`)?
+pub fn is_differentiate(attr: &syn::Attribute) -> bool {
+    attr.path().segments.last().is_some_and(|s| s.ident == "differentiate")
+}
+
+pub fn parse_attr(attr: &syn::Attribute) -> syn::Result<Args> {
+    match &attr.meta {
+        syn::Meta::List(l) => l.parse_args(),
+        other => Err(syn::Error::new(
+            other.span(),
+            "say which derivative to generate: `#[differentiate(reverse)]`, `#[differentiate(forward)]` or both",
+        )),
+    }
+}

@@ -1,0 +1,555 @@
+//! The attribute's expansion: parse -> check the signature -> lower ->
+//! analyse -> transform, once per stacked attribute and per mode, innermost
+//! first, each level applied to the function and to everything generated below it.
+//!
+//! What is emitted for `#[differentiate(reverse)] fn f`:
+//! - `f` itself, untouched;
+//! - `f_vjp`, the user-facing derivative (SPEC.md signatures, `wrt` applied);
+//! - hidden entries with one uniform convention that callers use without
+//!   knowing the callee's `wrt` (every parameter gets a derivative slot, `()` for
+//!   inactive ones; derivatives passed by reference): `__ad_f_vjp` (reverse),
+//!   `__ad_f_pullback` (forward sweep returning the reverse sweep as a closure,
+//!   so a caller's reverse pass never recomputes the callee), `__ad_f_jvp`;
+//! - `mod f` re-exporting them as `f::__vjp`, `f::__pullback`, ... A module
+//!   shares the function's name in the other namespace, so `use m::f;` imports
+//!   both and a caller writes `f::__vjp` wherever it can write `f`.
+//!
+//! On any error the original function and stubs with the right signatures are
+//! still emitted next to the `compile_error!`s, so the user sees the mistake and
+//! not a cascade of "cannot find `f_vjp`".
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{FnArg, ItemFn, Pat, ReturnType};
+
+use crate::activity::analyze;
+use crate::attr::{is_differentiate, parse_attr, Args, Mode};
+use crate::forward::Forward;
+use crate::gen::{rt, Gen};
+use crate::lower::{Lowerer, Param};
+use crate::reverse::{CallStyle, Reverse};
+use crate::types::DType;
+
+/// How a generated function is called.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Conv {
+    /// SPEC.md's signature: derivatives of the active (`wrt`) parameters only.
+    User,
+    /// Every parameter has a slot; derivatives are passed by reference.
+    Full,
+    /// Reverse only: returns `(value, closure from the output's adjoint to all adjoints)`.
+    Pullback,
+}
+
+/// A function of the stack: the source one or a generated derivative.
+#[derive(Clone)]
+struct Logical {
+    /// "" for the source, then "vjp", "vjp_jvp", ...
+    chain: String,
+    /// The user-facing function (`f`, `f_vjp`, ...), in the supported subset.
+    user: ItemFn,
+    /// The full-convention function (`f` itself for the source).
+    full: ItemFn,
+}
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors: Vec<syn::Error> = Vec::new();
+    let item: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(_) => {
+            let span = item.clone().into_iter().next().map(|t| t.span()).unwrap_or_else(Span::call_site);
+            let e = syn::Error::new(span, "#[differentiate] applies to free functions (`fn name(...) -> T { ... }`)")
+                .into_compile_error();
+            return quote!(#e #item);
+        }
+    };
+    let mut levels: Vec<Args> = Vec::new();
+    let (inner, others): (Vec<syn::Attribute>, Vec<syn::Attribute>) =
+        item.attrs.iter().cloned().partition(is_differentiate);
+    for attr in inner.iter().rev() {
+        match parse_attr(attr) {
+            Ok(a) => levels.push(a),
+            Err(e) => errors.push(e),
+        }
+    }
+    match syn::parse2::<Args>(args) {
+        Ok(a) => levels.push(a),
+        Err(e) => errors.push(e),
+    }
+    let mut source = item.clone();
+    source.attrs = others;
+
+    check_signature(&source, &levels, &mut errors);
+    // Lower once up front so user mistakes are reported against user code.
+    if errors.is_empty() {
+        let mut errs = Vec::new();
+        let _ = lower_fn(&source, &mut errs);
+        errors.extend(errs);
+    }
+
+    let base = source.sig.ident.clone();
+    let mut logicals = vec![Logical {
+        chain: String::new(),
+        user: source.clone(),
+        full: source.clone(),
+    }];
+    let mut emitted: Vec<ItemFn> = Vec::new();
+    let mut reexports: Vec<(syn::Ident, syn::Ident)> = Vec::new();
+    let mut dumps: Vec<(syn::Ident, String)> = Vec::new();
+    let stub = !errors.is_empty();
+
+    for level in &levels {
+        let current = logicals.clone();
+        for l in &current {
+            for &mode in &level.modes {
+                let chain = if l.chain.is_empty() {
+                    mode.suffix().to_string()
+                } else {
+                    format!("{}_{}", l.chain, mode.suffix())
+                };
+                let user_name = format_ident!("{}_{}", l.user.sig.ident, mode.suffix());
+                let full_name = format_ident!("__ad_{}_{}", base, chain);
+                let wrt = level.wrt.clone();
+                let mut gen = |src: &ItemFn, name: &syn::Ident, conv: Conv, calls: CallStyle, wrt: Option<Vec<syn::Ident>>| {
+                    transform(src, mode, name, conv, calls, wrt.as_deref(), stub, &mut errors)
+                };
+                let user_emit = gen(&l.user, &user_name, Conv::User, CallStyle::Split, wrt.clone());
+                let full_emit = gen(&l.full, &full_name, Conv::Full, CallStyle::Split, None);
+                let (user_next, full_next) = if mode == Mode::Reverse {
+                    (
+                        gen(&l.user, &user_name, Conv::User, CallStyle::Joint, wrt.clone()),
+                        gen(&l.full, &full_name, Conv::Full, CallStyle::Joint, None),
+                    )
+                } else {
+                    (user_emit.clone(), full_emit.clone())
+                };
+                if level.dump {
+                    dumps.push((user_name.clone(), pretty(&user_emit)));
+                }
+                if std::env::var_os("DIFFERENTIATE_DUMP").is_some() {
+                    eprintln!("// generated by #[differentiate]\n{}", pretty(&user_emit));
+                }
+                emitted.push(user_emit);
+                emitted.push(full_emit);
+                reexports.push((full_name.clone(), format_ident!("__{}", chain)));
+                if mode == Mode::Reverse {
+                    let pb_name = if l.chain.is_empty() {
+                        format_ident!("__ad_{}_pullback", base)
+                    } else {
+                        format_ident!("__ad_{}_{}_pullback", base, l.chain)
+                    };
+                    let pb = gen(&l.full, &pb_name, Conv::Pullback, CallStyle::Split, None);
+                    emitted.push(pb);
+                    let re = if l.chain.is_empty() {
+                        format_ident!("__pullback")
+                    } else {
+                        format_ident!("__{}_pullback", l.chain)
+                    };
+                    reexports.push((pb_name, re));
+                }
+                logicals.push(Logical {
+                    chain,
+                    user: user_next,
+                    full: full_next,
+                });
+            }
+        }
+    }
+
+    let errs = errors.into_iter().map(|e| e.into_compile_error());
+    let vis = &source.vis;
+    let mod_vis = reexport_vis(vis);
+    let reexports = reexports.iter().map(|(from, to)| quote!(#mod_vis use super::#from as #to;));
+    let dumps = dumps.iter().map(|(name, src)| {
+        let c = format_ident!("{}_SOURCE", name.to_string().to_uppercase());
+        let doc = format!("The generated source of [`{name}`], pretty-printed (`#[differentiate(dump)]`).");
+        quote!(#[doc = #doc] #vis const #c: &str = #src;)
+    });
+    quote! {
+        #(#errs)*
+        #source
+        #(#emitted)*
+        #(#dumps)*
+        #[doc(hidden)]
+        #[allow(non_snake_case, unused_imports)]
+        #vis mod #base {
+            #(#reexports)*
+        }
+    }
+}
+
+/// Visibility of the re-exports inside `mod f`: as visible as the functions.
+fn reexport_vis(vis: &syn::Visibility) -> TokenStream {
+    match vis {
+        syn::Visibility::Inherited => quote!(pub(super)),
+        syn::Visibility::Restricted(r) if r.path.is_ident("super") => quote!(pub(in super::super)),
+        syn::Visibility::Restricted(r) if r.path.is_ident("self") => quote!(pub(super)),
+        v => v.to_token_stream(),
+    }
+}
+
+pub fn pretty(f: &ItemFn) -> String {
+    prettyplease::unparse(&syn::File {
+        shebang: None,
+        attrs: vec![],
+        items: vec![syn::Item::Fn(f.clone())],
+    })
+}
+
+/// Signature rules, checked before anything is generated.
+fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
+    let sig = &f.sig;
+    // Derivatives of methods would need `Self` in generated items outside the impl.
+    if let Some(FnArg::Receiver(r)) = sig.inputs.first() {
+        errors.push(syn::Error::new(r.span(), "#[differentiate] applies to free functions, not methods; take the value as an ordinary parameter"));
+    }
+    if let Some(a) = &sig.asyncness {
+        errors.push(syn::Error::new(a.span(), "`async fn` cannot be differentiated"));
+    }
+    if let Some(u) = &sig.unsafety {
+        errors.push(syn::Error::new(u.span(), "`unsafe fn` cannot be differentiated: the engine cannot see what raw code does to values"));
+    }
+    if let Some(v) = &sig.variadic {
+        errors.push(syn::Error::new(v.span(), "variadic functions cannot be differentiated"));
+    }
+    let floats = float_generics(sig);
+    let mut names = Vec::new();
+    for a in &sig.inputs {
+        if let FnArg::Typed(pt) = a {
+            match &*pt.pat {
+                Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => names.push((pi.ident.clone(), DType::of(&pt.ty, &floats))),
+                p => errors.push(syn::Error::new(p.span(), "parameters of a differentiated function must be plain names (`x: f64`); destructure inside the body")),
+            }
+            if let syn::Type::Reference(r) = &*pt.ty {
+                if r.mutability.is_some() {
+                    errors.push(syn::Error::new(r.span(), "`&mut` parameters are not supported: the engine cannot follow mutation through a reference; take the value and return the result"));
+                }
+            }
+            if let syn::Type::Ptr(p) = &*pt.ty {
+                errors.push(syn::Error::new(p.span(), "raw pointers cannot be differentiated"));
+            }
+        }
+    }
+    let ret = match &sig.output {
+        ReturnType::Default => {
+            errors.push(syn::Error::new(sig.ident.span(), "a differentiated function must return a value (`-> f64`, `-> Vec<f64>`, ...)"));
+            None
+        }
+        ReturnType::Type(_, t) => Some((t.span(), DType::of(t, &floats))),
+    };
+    for level in levels {
+        if let Some(wrt) = &level.wrt {
+            for w in wrt {
+                match names.iter().find(|(n, _)| n == w) {
+                    None => {
+                        let hint = crate::lower::suggest(&w.to_string(), names.iter().map(|(n, _)| n.to_string()).collect::<Vec<_>>().iter().map(String::as_str));
+                        errors.push(syn::Error::new(w.span(), format!("`wrt` names `{w}`, which is not a parameter of `{}`{hint}", sig.ident)));
+                    }
+                    Some((_, d)) if !d.is_differentiable() => errors.push(syn::Error::new(
+                        w.span(),
+                        format!("parameter `{w}` has no derivative type (integers, `bool` and the like are never active); remove it from `wrt`"),
+                    )),
+                    _ => {}
+                }
+            }
+        }
+        if let Some((span, d)) = &ret {
+            if !d.is_differentiable() && level.modes.contains(&Mode::Reverse) {
+                errors.push(syn::Error::new(*span, "reverse mode needs a differentiable output (a float, an array, a Vec or a tuple of them), not an integer or `bool`"));
+            }
+        }
+    }
+}
+
+/// Type parameters bounded by `Real` (or `Float`) are float types.
+fn float_generics(sig: &syn::Signature) -> Vec<String> {
+    let mut out = Vec::new();
+    let is_real = |b: &syn::TypeParamBound| match b {
+        syn::TypeParamBound::Trait(t) => t.path.segments.last().is_some_and(|s| s.ident == "Real" || s.ident == "Float"),
+        _ => false,
+    };
+    for p in &sig.generics.params {
+        if let syn::GenericParam::Type(t) = p {
+            if t.bounds.iter().any(is_real) {
+                out.push(t.ident.to_string());
+            }
+        }
+    }
+    if let Some(w) = &sig.generics.where_clause {
+        for pred in &w.predicates {
+            if let syn::WherePredicate::Type(pt) = pred {
+                if pt.bounds.iter().any(is_real) {
+                    out.push(pt.bounded_ty.to_token_stream().to_string());
+                }
+            }
+        }
+    }
+    out
+}
+
+pub struct Lowered {
+    pub body: crate::ir::Body,
+    pub params: Vec<Param>,
+    pub ret: DType,
+    pub used: std::collections::HashSet<String>,
+}
+
+pub fn lower_fn(f: &ItemFn, errors: &mut Vec<syn::Error>) -> Lowered {
+    let floats = float_generics(&f.sig);
+    let mut l = Lowerer::new(errors, f, floats.clone());
+    let mut params = Vec::new();
+    for (i, a) in f.sig.inputs.iter().enumerate() {
+        if let FnArg::Typed(pt) = a {
+            if let Pat::Ident(pi) = &*pt.pat {
+                params.push(l.add_param(&pi.ident, &pt.ty, pi.mutability.is_some(), i));
+            }
+        }
+    }
+    let ret = match &f.sig.output {
+        ReturnType::Type(_, t) => DType::of(t, &floats),
+        ReturnType::Default => DType::Inactive,
+    };
+    l.lower_body(&f.block, f.sig.ident.span());
+    let used = l.used_names().clone();
+    Lowered {
+        body: l.body,
+        params,
+        ret,
+        used,
+    }
+}
+
+/// Generates one derivative function of `src`.
+#[allow(clippy::too_many_arguments)]
+fn transform(
+    src: &ItemFn,
+    mode: Mode,
+    name: &syn::Ident,
+    conv: Conv,
+    calls: CallStyle,
+    wrt: Option<&[syn::Ident]>,
+    stub: bool,
+    errors: &mut Vec<syn::Error>,
+) -> ItemFn {
+    let mut errs = Vec::new();
+    let mut low = lower_fn(src, &mut errs);
+    if !errs.is_empty() && !stub {
+        // The source lowered cleanly, so this is generated code outside the subset.
+        for e in errs {
+            errors.push(syn::Error::new(
+                Span::call_site(),
+                format!("internal error in #[differentiate] while generating `{name}`: {e}; please report this with the function"),
+            ));
+        }
+    }
+    let pullbacks = if mode == Mode::Reverse && !stub {
+        crate::reverse::prepare(&mut low.body, &low.ret, calls)
+    } else {
+        Default::default()
+    };
+    let active: Vec<usize> = low
+        .params
+        .iter()
+        .filter(|p| p.dtype.is_differentiable())
+        .filter(|p| conv != Conv::User || wrt.is_none_or(|w| w.iter().any(|x| *x == p.ident)))
+        .map(|p| p.var)
+        .collect();
+    let act = analyze(&low.body, &active);
+    let mut g = Gen::new(&low.body, &act, &low.used);
+    let seed = g.names.fresh("d_out");
+    let sig = signature(src, &low, &g, &active, mode, name, conv, &seed);
+    let doc = doc_comment(src, &low, &active, mode, conv);
+    let vis = &src.vis;
+    let hidden = if conv == Conv::User { quote!() } else { quote!(#[doc(hidden)]) };
+    let body = if stub {
+        quote!({ ::core::panic!("#[differentiate] could not generate this function; see the compile error") })
+    } else {
+        let prologue = prologue(&g, &low, &active, mode, conv);
+        let inner = match mode {
+            Mode::Forward => {
+                let out_zero = low.ret.const_zero().unwrap_or_else(|| {
+                    let r = g.a(&low.body.result);
+                    let rt = rt();
+                    quote!(#rt::zero_like(&#r))
+                });
+                Forward::new(&mut g, out_zero).body()
+            }
+            Mode::Reverse => Reverse::new(&mut g, &low, &active, conv, calls, pullbacks, seed).body_tokens(),
+        };
+        quote!({ #prologue #inner })
+    };
+    let _ = calls;
+    let tokens = quote! {
+        #[doc = #doc]
+        #hidden
+        #[allow(unused_mut, unused_variables, unused_assignments, unused_parens, unused_labels, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]
+        #vis #sig #body
+    };
+    match syn::parse2::<ItemFn>(tokens.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            errors.push(syn::Error::new(Span::call_site(), format!("internal error in #[differentiate]: generated `{name}` does not parse: {e}")));
+            let stub_body = quote!({ ::core::panic!() });
+            syn::parse2(quote!(#vis #sig #stub_body)).unwrap_or_else(|_| src.clone())
+        }
+    }
+}
+
+fn param_tokens(p: &Param) -> TokenStream {
+    let (id, ty) = (&p.ident, &p.ty);
+    if p.mutable {
+        quote!(mut #id: #ty)
+    } else {
+        quote!(#id: #ty)
+    }
+}
+
+#[allow(clippy::too_many_arguments)]
+fn signature(src: &ItemFn, low: &Lowered, g: &Gen, active: &[usize], mode: Mode, name: &syn::Ident, conv: Conv, seed: &syn::Ident) -> TokenStream {
+    let generics = &src.sig.generics;
+    let where_clause = &generics.where_clause;
+    let params: Vec<TokenStream> = low.params.iter().map(param_tokens).collect();
+    let ret_ty = match &src.sig.output {
+        ReturnType::Type(_, t) => quote!(#t),
+        ReturnType::Default => quote!(()),
+    };
+    let ret_adj = low.ret.adjoint();
+    match (mode, conv) {
+        (Mode::Forward, Conv::User) => {
+            let tangents = low.params.iter().filter(|p| active.contains(&p.var)).map(|p| {
+                let d = &g.d[p.var];
+                let t = p.dtype.borrowed();
+                quote!(#d: #t)
+            });
+            quote!(fn #name #generics (#(#params,)* #(#tangents),*) -> (#ret_ty, #ret_adj) #where_clause)
+        }
+        (Mode::Forward, _) => {
+            let tangents = low.params.iter().map(|p| {
+                let d = &g.d[p.var];
+                let t = full_slot(&p.dtype);
+                quote!(#d: &#t)
+            });
+            quote!(fn #name #generics (#(#params,)* #(#tangents),*) -> (#ret_ty, #ret_adj) #where_clause)
+        }
+        (Mode::Reverse, Conv::User) => {
+            let seed_ty = low.ret.borrowed();
+            let adjs = low.params.iter().filter(|p| active.contains(&p.var)).map(|p| p.dtype.adjoint());
+            quote!(fn #name #generics (#(#params,)* #seed: #seed_ty) -> (#ret_ty, #(#adjs),*) #where_clause)
+        }
+        (Mode::Reverse, Conv::Full) => {
+            let adjs = low.params.iter().map(|p| p.dtype.adjoint());
+            quote!(fn #name #generics (#(#params,)* #seed: &#ret_adj) -> (#ret_ty, #(#adjs),*) #where_clause)
+        }
+        (Mode::Reverse, Conv::Pullback) => {
+            let adjs = low.params.iter().map(|p| p.dtype.adjoint());
+            let mut named = low.params.clone();
+            let count = name_param_lifetimes(&mut named);
+            let (generics, capture) = pullback_generics(generics, count);
+            let params: Vec<TokenStream> = named.iter().map(param_tokens).collect();
+            quote!(fn #name #generics (#(#params),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#adjs,)*) + #capture) #where_clause)
+        }
+    }
+}
+
+/// The slot type of a parameter's derivative in full-convention functions.
+fn full_slot(d: &DType) -> TokenStream {
+    match d {
+        DType::SliceRef(_) | DType::Vec(_) => d.borrowed().into_iter().skip(1).collect(),
+        d => d.adjoint(),
+    }
+}
+
+/// Generics of a pullback: the source's plus `'ad0..'adN` for the elided
+/// lifetimes of its parameters, and the `use<...>` list of everything the
+/// returned closure may capture.
+fn pullback_generics(generics: &syn::Generics, count: usize) -> (syn::Generics, TokenStream) {
+    let mut g = generics.clone();
+    for k in (0..count).rev() {
+        let lt = syn::Lifetime::new(&format!("'ad{k}"), Span::call_site());
+        g.params.insert(0, syn::GenericParam::Lifetime(syn::LifetimeParam::new(lt)));
+    }
+    let caps = g.params.iter().map(|p| match p {
+        syn::GenericParam::Lifetime(l) => l.lifetime.to_token_stream(),
+        syn::GenericParam::Type(t) => t.ident.to_token_stream(),
+        syn::GenericParam::Const(c) => c.ident.to_token_stream(),
+    });
+    let caps = quote!(use<#(#caps),*>);
+    (g, caps)
+}
+
+/// Names elided lifetimes in parameter types `'ad0`, `'ad1`, ... in order; returns how many.
+fn name_param_lifetimes(params: &mut [Param]) -> usize {
+    struct Namer(usize);
+    impl syn::visit_mut::VisitMut for Namer {
+        fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
+            if r.lifetime.is_none() {
+                r.lifetime = Some(syn::Lifetime::new(&format!("'ad{}", self.0), Span::call_site()));
+                self.0 += 1;
+            }
+            syn::visit_mut::visit_type_reference_mut(self, r);
+        }
+    }
+    let mut n = Namer(0);
+    for p in params {
+        syn::visit_mut::VisitMut::visit_type_mut(&mut n, &mut p.ty);
+    }
+    n.0
+}
+
+/// Statements before the body: take derivative slots into the form the body uses,
+/// and check lengths of slices against their primals.
+fn prologue(g: &Gen, low: &Lowered, active: &[usize], mode: Mode, conv: Conv) -> TokenStream {
+    let rt = rt();
+    let fname = "derivative";
+    let mut out = TokenStream::new();
+    for p in &low.params {
+        let d = g.d[p.var].clone();
+        let x = &p.ident;
+        let is_active = active.contains(&p.var);
+        match (mode, conv) {
+            (Mode::Forward, Conv::Full) => {
+                if p.dtype.by_value() {
+                    out.extend(quote!(let #d = *#d;));
+                }
+                if matches!(p.dtype, DType::SliceRef(_) | DType::Vec(_)) {
+                    let msg_d = format!("tangent {d}");
+                    let msg_x = x.to_string();
+                    out.extend(quote!(#rt::check_len(#fname, #msg_d, #d.len(), #msg_x, #x.len());));
+                }
+            }
+            (Mode::Forward, Conv::User) if is_active => {
+                if matches!(p.dtype, DType::SliceRef(_) | DType::Vec(_)) {
+                    let msg_d = format!("tangent {d}");
+                    let msg_x = x.to_string();
+                    out.extend(quote!(#rt::check_len(#fname, #msg_d, #d.len(), #msg_x, #x.len());));
+                }
+            }
+            _ => {}
+        }
+        if mode == Mode::Forward && is_active && g.mutated.contains(&p.var) && matches!(p.dtype, DType::SliceRef(_) | DType::Vec(_)) {
+            out.extend(quote!(let mut #d = #d.to_vec();));
+        }
+    }
+    out
+}
+
+fn doc_comment(src: &ItemFn, low: &Lowered, active: &[usize], mode: Mode, conv: Conv) -> String {
+    let f = &src.sig.ident;
+    let names: Vec<String> = low.params.iter().filter(|p| active.contains(&p.var)).map(|p| format!("`{}`", p.ident)).collect();
+    match (mode, conv) {
+        (Mode::Forward, Conv::User) => format!(
+            "Forward-mode derivative (JVP) of [`{f}`], generated by `#[differentiate(forward)]`.\n\n\
+             Takes `{f}`'s arguments, then one tangent for each of {}; returns `({f}(...), tangent of the output)`, \
+             the directional derivative along the given tangents, in one sweep.",
+            names.join(", ")
+        ),
+        (Mode::Reverse, Conv::User) => format!(
+            "Reverse-mode derivative (VJP) of [`{f}`], generated by `#[differentiate(reverse)]`.\n\n\
+             Takes `{f}`'s arguments, then the output's cotangent (seed) `d_out`; returns `({f}(...), adjoint of {})`: \
+             `d_out` times the derivative of the output with respect to each, in one forward and one reverse sweep.",
+            names.join(", adjoint of ")
+        ),
+        _ => format!("Hidden entry of `#[differentiate]` for calls from other differentiated functions."),
+    }
+}

@@ -1,0 +1,333 @@
+//! What both transforms share: names for derivative variables, primal
+//! expressions, zeros, and the paths of callees' derivatives.
+
+use std::collections::HashSet;
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+
+use crate::activity::Activity;
+use crate::ir::*;
+use crate::lower::atom_tokens;
+use crate::rules::Rules;
+
+/// Fresh, readable names that collide with nothing in the source.
+pub struct Names {
+    used: HashSet<String>,
+}
+
+impl Names {
+    pub fn new(used: &HashSet<String>, body: &Body) -> Self {
+        let mut used = used.clone();
+        used.extend(body.vars.iter().map(|v| v.name.clone()));
+        Names { used }
+    }
+
+    pub fn fresh(&mut self, base: &str) -> syn::Ident {
+        let mut name = base.to_string();
+        let mut k = 1;
+        while self.used.contains(&name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.used.insert(name.clone());
+        syn::Ident::new(&name, Span::call_site())
+    }
+}
+
+/// Code generation context for one body.
+pub struct Gen<'a> {
+    pub body: &'a Body,
+    pub act: &'a Activity,
+    pub names: Names,
+    /// `d_<name>` for each variable (only used for active ones).
+    pub d: Vec<syn::Ident>,
+    /// Variables written after their declaration (declared `mut`).
+    pub mutated: HashSet<VarId>,
+}
+
+pub fn rt() -> TokenStream {
+    quote!(::differentiate::__private)
+}
+
+impl<'a> Gen<'a> {
+    pub fn new(body: &'a Body, act: &'a Activity, used: &HashSet<String>) -> Self {
+        let mut names = Names::new(used, body);
+        let d = body
+            .vars
+            .iter()
+            .enumerate()
+            .map(|(i, v)| {
+                if act.active(i) || v.param.is_some() {
+                    names.fresh(&format!("d_{}", v.name))
+                } else {
+                    format_ident!("d_unused_{}", i)
+                }
+            })
+            .collect();
+        let mut mutated = HashSet::new();
+        walk_stmts(&body.block, &mut |s| match s {
+            Stmt::Assign { var, def: false, .. }
+            | Stmt::IndexAssign { var, .. }
+            | Stmt::Push { var, .. }
+            | Stmt::Accumulate { var, .. } => {
+                mutated.insert(*var);
+            }
+            Stmt::Let { rhs: Some(Rhs::Pop(s)), .. } | Stmt::Assign { rhs: Rhs::Pop(s), .. } => {
+                mutated.insert(*s);
+            }
+            _ => {}
+        });
+        Gen {
+            body,
+            act,
+            names,
+            d,
+            mutated,
+        }
+    }
+
+    pub fn v(&self, v: VarId) -> syn::Ident {
+        syn::Ident::new(&self.body.vars[v].name, Span::call_site())
+    }
+
+    pub fn a(&self, a: &Atom) -> TokenStream {
+        atom_tokens(self.body, a)
+    }
+
+    /// An atom used as a method receiver: constants are parenthesised.
+    pub fn recv(&self, a: &Atom) -> TokenStream {
+        match a {
+            Atom::Const(e) => quote!((#e)),
+            _ => self.a(a),
+        }
+    }
+
+    /// The derivative of an atom, or `None` for a symbolic zero.
+    pub fn da(&self, a: &Atom) -> Option<TokenStream> {
+        match a {
+            Atom::Var(v) | Atom::Ref(v) if self.act.active(*v) => {
+                let d = &self.d[*v];
+                Some(quote!(#d))
+            }
+            _ => None,
+        }
+    }
+
+    /// A zero derivative shaped like variable `v` (which must be in scope when
+    /// its kind does not fix the shape).
+    pub fn zero_of(&self, v: VarId) -> TokenStream {
+        self.zero_kind(&self.body.vars[v].kind, || self.v(v).into_token_stream_ref())
+    }
+
+    pub fn zero_atom(&self, a: &Atom) -> TokenStream {
+        match a {
+            Atom::Var(v) | Atom::Ref(v) => self.zero_of(*v),
+            Atom::Const(e) => {
+                let rt = rt();
+                quote!(#rt::zero_like(&(#e)))
+            }
+        }
+    }
+
+    pub fn zero_kind(&self, k: &Kind, value: impl FnOnce() -> TokenStream) -> TokenStream {
+        match const_zero(k) {
+            Some(z) => z,
+            None => {
+                let rt = rt();
+                let v = value();
+                quote!(#rt::zero_like(&#v))
+            }
+        }
+    }
+
+    /// The primal expression of a right-hand side.
+    pub fn rhs(&self, rhs: &Rhs) -> TokenStream {
+        let rt = rt();
+        match rhs {
+            Rhs::Atom(a) => self.a(a),
+            Rhs::Unary(op, a) => {
+                let a = self.a(a);
+                match op {
+                    UnOp::Neg => quote!(-#a),
+                    UnOp::Not => quote!(!#a),
+                    UnOp::Deref => quote!(*#a),
+                }
+            }
+            Rhs::Binary(op, a, b) => {
+                let (a, b) = (self.a(a), self.a(b));
+                let op = bin_tokens(*op);
+                quote!(#a #op #b)
+            }
+            Rhs::Prim { rule, args, int_arg } => {
+                let name = format_ident!("{}", Rules::get().rows[*rule].name);
+                let recv = self.recv(&args[0]);
+                let rest = args[1..].iter().chain(int_arg.iter()).map(|a| self.a(a));
+                quote!(#recv.#name(#(#rest),*))
+            }
+            Rhs::InactiveMethod { recv, method, args } => {
+                let recv = self.recv(recv);
+                let args = args.iter().map(|a| self.a(a));
+                quote!(#recv.#method(#(#args),*))
+            }
+            Rhs::Call { path, args } | Rhs::NoDiff { path, args } => {
+                let args = args.iter().map(|a| self.a(a));
+                quote!(#path(#(#args),*))
+            }
+            Rhs::ZeroLike(a) => {
+                let a = self.a(a);
+                quote!(#rt::zero_like(&#a))
+            }
+            Rhs::CastAs(a, b) => {
+                let (a, b) = (self.a(a), self.a(b));
+                quote!(#rt::cast_as(#a, #b))
+            }
+            Rhs::Pop(s) => {
+                let s = self.v(*s);
+                quote!(#rt::pop(&mut #s))
+            }
+            Rhs::Index(b, idx) => {
+                let b = self.v(*b);
+                let idx = idx.iter().map(|i| self.a(i));
+                quote!(#b #([#idx])*)
+            }
+            Rhs::Field(a, i) => {
+                let a = self.recv(a);
+                quote!(#a.#i)
+            }
+            Rhs::Tuple(xs) => {
+                let xs = xs.iter().map(|a| self.a(a));
+                quote!((#(#xs,)*))
+            }
+            Rhs::Array(xs) => {
+                let xs = xs.iter().map(|a| self.a(a));
+                quote!([#(#xs),*])
+            }
+            Rhs::VecLit(xs) => {
+                let xs = xs.iter().map(|a| self.a(a));
+                quote!(vec![#(#xs),*])
+            }
+            Rhs::Repeat { elem, len, vec } => {
+                let e = self.a(elem);
+                if *vec {
+                    quote!(vec![#e; #len])
+                } else {
+                    quote!([#e; #len])
+                }
+            }
+            Rhs::VecNew(None) => quote!(::std::vec::Vec::new()),
+            Rhs::VecNew(Some(n)) => {
+                let n = self.a(n);
+                quote!(::std::vec::Vec::with_capacity(#n))
+            }
+            Rhs::Cast(a, ty) => {
+                let a = self.recv(a);
+                quote!(#a as #ty)
+            }
+            Rhs::Copy(a, None) => {
+                let a = self.recv(a);
+                quote!(#a.clone())
+            }
+            Rhs::Copy(a, Some(m)) => {
+                let a = self.recv(a);
+                quote!(#a.#m())
+            }
+        }
+    }
+
+    /// `mut` if the variable is written after its declaration.
+    pub fn mut_kw(&self, v: VarId) -> TokenStream {
+        if self.mutated.contains(&v) {
+            quote!(mut)
+        } else {
+            quote!()
+        }
+    }
+}
+
+trait IdentTokens {
+    fn into_token_stream_ref(self) -> TokenStream;
+}
+
+impl IdentTokens for syn::Ident {
+    fn into_token_stream_ref(self) -> TokenStream {
+        quote!(#self)
+    }
+}
+
+/// A zero that needs no value to build, for the kinds that fix their shape.
+pub fn const_zero(k: &Kind) -> Option<TokenStream> {
+    match k {
+        Kind::Float => Some(quote!(0.0)),
+        Kind::Array(e, n) => {
+            let z = const_zero(e)?;
+            Some(quote!([#z; #n]))
+        }
+        Kind::Tuple(ks) => {
+            let zs = ks.iter().map(const_zero).collect::<Option<Vec<_>>>()?;
+            Some(quote!((#(#zs,)*)))
+        }
+        Kind::Int | Kind::Bool => Some(quote!(())),
+        _ => None,
+    }
+}
+
+pub fn bin_tokens(op: BinOp) -> TokenStream {
+    match op {
+        BinOp::Add => quote!(+),
+        BinOp::Sub => quote!(-),
+        BinOp::Mul => quote!(*),
+        BinOp::Div => quote!(/),
+        BinOp::Rem => quote!(%),
+        BinOp::Other(o) => match o {
+            OtherOp::Eq => quote!(==),
+            OtherOp::Ne => quote!(!=),
+            OtherOp::Lt => quote!(<),
+            OtherOp::Le => quote!(<=),
+            OtherOp::Gt => quote!(>),
+            OtherOp::Ge => quote!(>=),
+            OtherOp::BitAnd => quote!(&),
+            OtherOp::BitOr => quote!(|),
+            OtherOp::BitXor => quote!(^),
+            OtherOp::Shl => quote!(<<),
+            OtherOp::Shr => quote!(>>),
+        },
+    }
+}
+
+/// The path of a callee's derivative entry: `g` -> `g::__jvp`,
+/// `g::__vjp` -> `g::__vjp_jvp` (the callee's stack generates the same names).
+pub fn derived_path(path: &syn::Path, suffix: &str) -> syn::Path {
+    let mut p = path.clone();
+    let last = p.segments.last().unwrap().ident.to_string();
+    if last.starts_with("__") && p.segments.len() >= 2 {
+        let new = format_ident!("{}_{}", last, suffix);
+        p.segments.last_mut().unwrap().ident = new;
+    } else {
+        p.segments.push(syn::PathSegment::from(format_ident!("__{}", suffix)));
+    }
+    p
+}
+
+/// Sum of terms, or `None` when there are none (a symbolic zero).
+pub fn sum(terms: Vec<TokenStream>) -> Option<TokenStream> {
+    let mut it = terms.into_iter();
+    let first = it.next()?;
+    Some(it.fold(first, |acc, t| quote!(#acc + #t)))
+}
+
+/// `d * p`, dropping a factor that is the literal `1.0`.
+pub fn times(d: &TokenStream, p: &syn::Expr) -> TokenStream {
+    let ps = quote!(#p).to_string();
+    if ps == "1.0" {
+        d.clone()
+    } else if needs_parens(p) {
+        quote!(#d * (#p))
+    } else {
+        quote!(#d * #p)
+    }
+}
+
+fn needs_parens(e: &syn::Expr) -> bool {
+    matches!(e, syn::Expr::Binary(_) | syn::Expr::If(_) | syn::Expr::Unary(_) | syn::Expr::Cast(_))
+}

@@ -1,0 +1,1245 @@
+//! Fence and lowering: source syntax to the A-normal form of [`crate::ir`].
+//!
+//! The fence and the lowering are one walk: every construct the engine cannot
+//! differentiate is reported here, at the smallest span that names it, with what
+//! to do instead. Lowering never stops at the first error; it records it, puts a
+//! placeholder in, and goes on, so one compile reports every mistake.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{quote, ToTokens};
+use syn::spanned::Spanned;
+use syn::{Expr, Pat};
+
+use crate::ir::*;
+use crate::rules::Rules;
+use crate::types::DType;
+
+/// A parameter of the function being differentiated.
+#[derive(Clone)]
+pub struct Param {
+    pub ident: syn::Ident,
+    pub mutable: bool,
+    pub ty: syn::Type,
+    pub dtype: DType,
+    pub var: VarId,
+}
+
+/// Macros whose expansion is inactive: passed through untouched.
+const INACTIVE_MACROS: &[&str] = &[
+    "println", "print", "eprintln", "eprint", "assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq",
+    "debug_assert_ne", "panic", "unreachable", "dbg",
+];
+
+/// Methods whose result never carries a derivative.
+const INACTIVE_METHODS: &[&str] = &[
+    "len", "is_empty", "is_nan", "is_finite", "is_infinite", "is_sign_negative", "is_sign_positive", "is_normal",
+    "to_bits", "total_cmp",
+];
+
+pub struct Lowerer<'a> {
+    pub body: Body,
+    scopes: Vec<HashMap<String, VarId>>,
+    loops: Vec<(LoopId, Option<String>)>,
+    pub errors: &'a mut Vec<syn::Error>,
+    used_names: HashSet<String>,
+    float_generics: Vec<String>,
+    temps: usize,
+    /// Names of functions this body calls (to detect recursion).
+    pub callees: Vec<syn::Path>,
+}
+
+fn err(errors: &mut Vec<syn::Error>, span: Span, msg: impl std::fmt::Display) {
+    errors.push(syn::Error::new(span, msg));
+}
+
+fn zero_atom() -> Atom {
+    Atom::Const(syn::parse_quote!(0.0))
+}
+
+/// Every identifier in a token stream (to keep generated names clear of them).
+pub fn collect_idents(ts: TokenStream, out: &mut HashSet<String>) {
+    for tt in ts {
+        match tt {
+            TokenTree::Ident(i) => {
+                out.insert(i.to_string());
+            }
+            TokenTree::Group(g) => collect_idents(g.stream(), out),
+            _ => {}
+        }
+    }
+}
+
+impl<'a> Lowerer<'a> {
+    pub fn new(errors: &'a mut Vec<syn::Error>, item: &syn::ItemFn, float_generics: Vec<String>) -> Self {
+        let mut used_names = HashSet::new();
+        collect_idents(item.to_token_stream(), &mut used_names);
+        Lowerer {
+            body: Body {
+                vars: Vec::new(),
+                block: Block::default(),
+                result: zero_atom(),
+                loops: 0,
+            },
+            scopes: vec![HashMap::new()],
+            loops: Vec::new(),
+            errors,
+            used_names,
+            float_generics,
+            temps: 0,
+            callees: Vec::new(),
+        }
+    }
+
+    /// All names the source uses plus every variable name chosen so far.
+    pub fn used_names(&self) -> &HashSet<String> {
+        &self.used_names
+    }
+
+    fn unique(&mut self, base: &str) -> String {
+        let base = base.trim_start_matches("r#");
+        if !self.used_names_contains_var(base) {
+            self.used_names.insert(base.to_string());
+            return base.to_string();
+        }
+        for k in 1.. {
+            let cand = format!("{base}_{k}");
+            if !self.used_names.contains(&cand) {
+                self.used_names.insert(cand.clone());
+                return cand;
+            }
+        }
+        unreachable!()
+    }
+
+    /// A user name can be reused verbatim the first time it is declared.
+    fn used_names_contains_var(&self, base: &str) -> bool {
+        self.body.vars.iter().any(|v| v.name == base)
+    }
+
+    fn declare(&mut self, ident: &syn::Ident, kind: Kind) -> VarId {
+        let name = self.unique(&ident.to_string());
+        let v = self.body.new_var(name, kind, ident.span(), true);
+        self.scopes.last_mut().unwrap().insert(ident.to_string(), v);
+        v
+    }
+
+    fn temp(&mut self, base: &str, kind: Kind) -> VarId {
+        self.temps += 1;
+        let mut name = format!("{base}{}", self.temps);
+        while self.used_names.contains(&name) {
+            self.temps += 1;
+            name = format!("{base}{}", self.temps);
+        }
+        self.used_names.insert(name.clone());
+        self.body.new_var(name, kind, Span::call_site(), false)
+    }
+
+    fn lookup(&self, name: &str) -> Option<VarId> {
+        self.scopes.iter().rev().find_map(|s| s.get(name).copied())
+    }
+
+    pub fn add_param(&mut self, ident: &syn::Ident, ty: &syn::Type, mutable: bool, index: usize) -> Param {
+        let dtype = DType::of(ty, &self.float_generics);
+        let v = self.declare(ident, dtype.kind());
+        self.body.vars[v].param = Some(index);
+        Param {
+            ident: ident.clone(),
+            mutable,
+            ty: ty.clone(),
+            dtype,
+            var: v,
+        }
+    }
+
+    fn kind_of_atom(&self, a: &Atom) -> Kind {
+        match a {
+            Atom::Var(v) | Atom::Ref(v) => self.body.vars[*v].kind.clone(),
+            Atom::Const(Expr::Lit(l)) => match &l.lit {
+                syn::Lit::Float(_) => Kind::Float,
+                syn::Lit::Int(i) if i.suffix().starts_with('f') => Kind::Float,
+                syn::Lit::Int(_) => Kind::Int,
+                syn::Lit::Bool(_) => Kind::Bool,
+                _ => Kind::Unknown,
+            },
+            Atom::Const(Expr::Unary(u)) => self.kind_of_atom(&Atom::Const((*u.expr).clone())),
+            Atom::Const(_) => Kind::Unknown,
+        }
+    }
+
+    fn kind_of_rhs(&self, rhs: &Rhs) -> Kind {
+        match rhs {
+            Rhs::Atom(a) | Rhs::Copy(a, _) => self.kind_of_atom(a),
+            Rhs::Unary(UnOp::Not, a) => match self.kind_of_atom(a) {
+                Kind::Int => Kind::Int,
+                _ => Kind::Bool,
+            },
+            Rhs::Unary(_, a) => self.kind_of_atom(a),
+            Rhs::Binary(BinOp::Other(op), a, _) => match op {
+                OtherOp::BitAnd | OtherOp::BitOr | OtherOp::BitXor | OtherOp::Shl | OtherOp::Shr => {
+                    match self.kind_of_atom(a) {
+                        Kind::Bool => Kind::Bool,
+                        _ => Kind::Int,
+                    }
+                }
+                _ => Kind::Bool,
+            },
+            Rhs::Binary(_, a, b) => {
+                let (ka, kb) = (self.kind_of_atom(a), self.kind_of_atom(b));
+                if ka == Kind::Float || kb == Kind::Float {
+                    Kind::Float
+                } else if ka == Kind::Int && kb == Kind::Int {
+                    Kind::Int
+                } else if ka == Kind::Unknown {
+                    kb
+                } else {
+                    ka
+                }
+            }
+            Rhs::Prim { .. } | Rhs::CastAs(..) => Kind::Float,
+            Rhs::InactiveMethod { method, .. } => {
+                if method == "len" || method == "to_bits" {
+                    Kind::Int
+                } else {
+                    Kind::Bool
+                }
+            }
+            Rhs::Call { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) => Kind::Unknown,
+            Rhs::Pop(s) => self.body.vars[*s].kind.element(),
+            Rhs::Index(b, idx) => {
+                let mut k = self.body.vars[*b].kind.clone();
+                for _ in idx {
+                    k = k.element();
+                }
+                k
+            }
+            Rhs::Field(a, i) => match self.kind_of_atom(a) {
+                Kind::Tuple(ks) => ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown),
+                _ => Kind::Unknown,
+            },
+            Rhs::Tuple(xs) => Kind::Tuple(xs.iter().map(|a| self.kind_of_atom(a)).collect()),
+            Rhs::Array(xs) => {
+                let k = xs.first().map(|a| self.kind_of_atom(a)).unwrap_or(Kind::Float);
+                let n = xs.len();
+                Kind::Array(Box::new(k), syn::parse_quote!(#n))
+            }
+            Rhs::VecLit(xs) => Kind::Vec(Box::new(xs.first().map(|a| self.kind_of_atom(a)).unwrap_or(Kind::Float))),
+            Rhs::Repeat { elem, len, vec } => {
+                let k = Box::new(self.kind_of_atom(elem));
+                if *vec {
+                    Kind::Vec(k)
+                } else {
+                    Kind::Array(k, len.clone())
+                }
+            }
+            Rhs::VecNew(_) => Kind::Vec(Box::new(Kind::Unknown)),
+            Rhs::Cast(_, ty) => match DType::of(ty, &self.float_generics) {
+                DType::Float(_) => Kind::Float,
+                DType::Inactive => Kind::Int,
+                _ => Kind::Unknown,
+            },
+        }
+    }
+
+    /// `let tmp = rhs;` unless the right-hand side is already an atom.
+    fn bind(&mut self, rhs: Rhs, out: &mut Block) -> Atom {
+        if let Rhs::Atom(a) = rhs {
+            return a;
+        }
+        let base = match &rhs {
+            Rhs::Prim { rule, .. } => Rules::get().rows[*rule].name.clone() + "_",
+            Rhs::Index(b, _) => self.body.vars[*b].name.clone() + "_i",
+            Rhs::Call { path, .. } => path.segments.last().unwrap().ident.to_string() + "_",
+            _ => "t".to_string(),
+        };
+        let kind = self.kind_of_rhs(&rhs);
+        let v = self.temp(&base, kind);
+        out.stmts.push(Stmt::Let { var: v, rhs: Some(rhs) });
+        Atom::Var(v)
+    }
+
+    /// Lowers a whole function body; the tail is the returned value.
+    pub fn lower_body(&mut self, block: &syn::Block, ret_span: Span) {
+        let mut out = Block::default();
+        let result = self.block_stmts(&block.stmts, &mut out, true);
+        self.body.result = match result {
+            Some(a) => a,
+            None => {
+                // A body ending in `return x;` has no tail: fine, the returns carry it.
+                let ends_in_return = matches!(block.stmts.last(), Some(syn::Stmt::Expr(Expr::Return(_), _)));
+                if !ends_in_return {
+                    err(self.errors, ret_span, "a differentiated function must end with the value it returns");
+                }
+                zero_atom()
+            }
+        };
+        self.body.block = out;
+        self.body.loops = self.loops.len().max(self.body.loops);
+    }
+
+    fn block_stmts(&mut self, stmts: &[syn::Stmt], out: &mut Block, want_value: bool) -> Option<Atom> {
+        let mut result = None;
+        for (i, s) in stmts.iter().enumerate() {
+            let last = i + 1 == stmts.len();
+            match s {
+                syn::Stmt::Local(l) => self.local(l, out),
+                syn::Stmt::Expr(e, semi) => {
+                    if last && semi.is_none() && want_value {
+                        result = Some(self.expr(e, out));
+                    } else {
+                        self.stmt_expr(e, out);
+                    }
+                }
+                syn::Stmt::Macro(m) => self.macro_stmt(&m.mac, out),
+                syn::Stmt::Item(item) => err(
+                    self.errors,
+                    item.span(),
+                    "items (nested `fn`, `const`, `struct`, `use`) are not supported inside a differentiated function; move them outside it",
+                ),
+            }
+        }
+        result
+    }
+
+    fn scoped_block(&mut self, b: &syn::Block, want_value: bool) -> (Block, Option<Atom>) {
+        self.scopes.push(HashMap::new());
+        let mut out = Block::default();
+        let r = self.block_stmts(&b.stmts, &mut out, want_value);
+        self.scopes.pop();
+        (out, r)
+    }
+
+    fn local(&mut self, l: &syn::Local, out: &mut Block) {
+        let Some(init) = &l.init else {
+            err(self.errors, l.pat.span(), "`let` without a value is not supported: give the variable its first value where it is declared");
+            return;
+        };
+        if let Some((_, els)) = &init.diverge {
+            err(self.errors, els.span(), "`let ... else` is not supported in differentiated code");
+            return;
+        }
+        let (pat, declared) = match &l.pat {
+            Pat::Type(pt) => (&*pt.pat, Some(DType::of(&pt.ty, &self.float_generics).kind())),
+            p => (p, None),
+        };
+        match pat {
+            Pat::Ident(pi) if pi.subpat.is_none() => {
+                let rhs = self.rhs(&init.expr, out);
+                let kind = declared.unwrap_or_else(|| self.kind_of_rhs(&rhs));
+                let v = self.declare(&pi.ident, kind);
+                out.stmts.push(Stmt::Let { var: v, rhs: Some(rhs) });
+            }
+            Pat::Wild(_) => {
+                self.stmt_expr(&init.expr, out);
+            }
+            Pat::Tuple(pt) => {
+                let a = self.expr(&init.expr, out);
+                let kinds = match &declared {
+                    Some(Kind::Tuple(ks)) => ks.clone(),
+                    _ => match self.kind_of_atom(&a) {
+                        Kind::Tuple(ks) => ks,
+                        _ => vec![Kind::Unknown; pt.elems.len()],
+                    },
+                };
+                for (i, p) in pt.elems.iter().enumerate() {
+                    let index = syn::Index::from(i);
+                    match p {
+                        Pat::Ident(pi) if pi.subpat.is_none() => {
+                            let kind = kinds.get(i).cloned().unwrap_or(Kind::Unknown);
+                            let v = self.declare(&pi.ident, kind);
+                            out.stmts.push(Stmt::Let { var: v, rhs: Some(Rhs::Field(a.clone(), index)) });
+                        }
+                        Pat::Wild(_) => {}
+                        other => err(self.errors, other.span(), "only names and `_` are supported inside a tuple pattern"),
+                    }
+                }
+            }
+            other => err(
+                self.errors,
+                other.span(),
+                "this pattern is not supported in a differentiated `let`: bind a name (`let x = ...`) or a tuple of names",
+            ),
+        }
+    }
+
+    fn macro_stmt(&mut self, mac: &syn::Macro, out: &mut Block) {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if INACTIVE_MACROS.contains(&name.as_str()) {
+            let tokens = self.rename_tokens(mac.to_token_stream());
+            out.stmts.push(Stmt::Inactive(quote!(#tokens;)));
+        } else {
+            err(
+                self.errors,
+                mac.path.span(),
+                format!(
+                    "macro `{name}!` is not supported in differentiated code; allowed: `vec!` and the inactive {}",
+                    INACTIVE_MACROS.iter().map(|m| format!("`{m}!`")).collect::<Vec<_>>().join(", ")
+                ),
+            );
+        }
+    }
+
+    /// Renames identifiers in passed-through tokens to the names variables got.
+    fn rename_tokens(&self, ts: TokenStream) -> TokenStream {
+        ts.into_iter()
+            .map(|tt| match tt {
+                TokenTree::Ident(i) => match self.lookup(&i.to_string()) {
+                    Some(v) => TokenTree::Ident(syn::Ident::new(&self.body.vars[v].name, i.span())),
+                    None => TokenTree::Ident(i),
+                },
+                TokenTree::Group(g) => {
+                    let mut ng = proc_macro2::Group::new(g.delimiter(), self.rename_tokens(g.stream()));
+                    ng.set_span(g.span());
+                    TokenTree::Group(ng)
+                }
+                t => t,
+            })
+            .collect()
+    }
+
+    /// An expression in statement position (its value, if any, is dropped).
+    fn stmt_expr(&mut self, e: &Expr, out: &mut Block) {
+        match e {
+            Expr::Assign(a) => self.assign(&a.left, None, &a.right, out),
+            Expr::Binary(b) if compound_op(&b.op).is_some() => {
+                self.assign(&b.left, compound_op(&b.op), &b.right, out)
+            }
+            Expr::If(i) => self.if_expr(i, out, None),
+            Expr::Match(m) => self.match_expr(m, out, None),
+            Expr::ForLoop(f) => self.for_loop(f, out),
+            Expr::While(w) => self.while_loop(w, out),
+            Expr::Loop(l) => {
+                let (id, label) = self.push_loop(&l.label);
+                let (body, _) = self.scoped_block(&l.body, false);
+                self.loops.pop();
+                out.stmts.push(Stmt::Loop(Loop { id, label, kind: LoopKind::Loop, body, counter: None }));
+            }
+            Expr::Block(b) if b.label.is_none() => {
+                let (blk, _) = self.scoped_block(&b.block, false);
+                // A plain block only scopes names; its statements join the parent.
+                out.stmts.extend(blk.stmts);
+            }
+            Expr::Break(b) => {
+                if let Some(v) = &b.expr {
+                    err(self.errors, v.span(), "`break` with a value is not supported; assign to a variable before `break`");
+                }
+                if let Some(id) = self.loop_target(&b.label, b.span()) {
+                    out.stmts.push(Stmt::Break(id));
+                }
+            }
+            Expr::Continue(c) => {
+                if let Some(id) = self.loop_target(&c.label, c.span()) {
+                    out.stmts.push(Stmt::Continue(id));
+                }
+            }
+            Expr::Return(r) => {
+                let a = match &r.expr {
+                    Some(v) => self.expr(v, out),
+                    None => {
+                        err(self.errors, r.span(), "a differentiated function must return a value");
+                        zero_atom()
+                    }
+                };
+                out.stmts.push(Stmt::Return(a));
+            }
+            Expr::MethodCall(m) if m.method == "push" => {
+                let Some(var) = self.place_var(&m.receiver) else { return };
+                if m.args.len() != 1 {
+                    err(self.errors, m.span(), "`push` takes one argument");
+                    return;
+                }
+                let value = self.expr(&m.args[0], out);
+                if let Kind::Vec(k) = &self.body.vars[var].kind {
+                    if **k == Kind::Unknown {
+                        let vk = self.kind_of_atom(&value);
+                        self.body.vars[var].kind = Kind::Vec(Box::new(vk));
+                    }
+                }
+                out.stmts.push(Stmt::Push { var, value });
+            }
+            Expr::Call(c) if path_ends_with(&c.func, "accumulate") => {
+                if c.args.len() != 2 {
+                    err(self.errors, c.span(), "`accumulate` takes two arguments");
+                    return;
+                }
+                let Some(var) = self.mut_ref_var(&c.args[0]) else { return };
+                let value = self.expr(&c.args[1], out);
+                out.stmts.push(Stmt::Accumulate { var, value });
+            }
+            Expr::Call(c) if path_ends_with(&c.func, "check_len") => {
+                let tokens = self.rename_tokens(e.to_token_stream());
+                out.stmts.push(Stmt::Inactive(quote!(#tokens;)));
+            }
+            Expr::Macro(m) => self.macro_stmt(&m.mac, out),
+            Expr::Paren(p) => self.stmt_expr(&p.expr, out),
+            other => {
+                let rhs = self.rhs(other, out);
+                match rhs {
+                    Rhs::Atom(_) => {}
+                    r => out.stmts.push(Stmt::Discard(r)),
+                }
+            }
+        }
+    }
+
+    fn push_loop(&mut self, label: &Option<syn::Label>) -> (LoopId, Option<syn::Lifetime>) {
+        let id = self.body.loops;
+        self.body.loops += 1;
+        let l = label.as_ref().map(|l| l.name.clone());
+        self.loops.push((id, l.as_ref().map(|l| l.ident.to_string())));
+        (id, l)
+    }
+
+    fn loop_target(&mut self, label: &Option<syn::Lifetime>, span: Span) -> Option<LoopId> {
+        match label {
+            None => match self.loops.last() {
+                Some((id, _)) => Some(*id),
+                None => {
+                    err(self.errors, span, "`break`/`continue` outside a loop");
+                    None
+                }
+            },
+            Some(l) => {
+                let name = l.ident.to_string();
+                match self.loops.iter().rev().find(|(_, n)| n.as_deref() == Some(&name)) {
+                    Some((id, _)) => Some(*id),
+                    None => {
+                        err(self.errors, l.span(), format!("no enclosing loop is labelled `'{name}`"));
+                        None
+                    }
+                }
+            }
+        }
+    }
+
+    fn place_var(&mut self, e: &Expr) -> Option<VarId> {
+        match e {
+            Expr::Path(p) if p.path.get_ident().is_some() => {
+                let name = p.path.get_ident().unwrap().to_string();
+                match self.lookup(&name) {
+                    Some(v) => Some(v),
+                    None => {
+                        err(self.errors, p.span(), format!("cannot assign to `{name}`: only local variables and parameters can be written"));
+                        None
+                    }
+                }
+            }
+            Expr::Paren(p) => self.place_var(&p.expr),
+            Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
+                err(
+                    self.errors,
+                    u.span(),
+                    "writing through a reference (`*r = ...`) is not supported: the engine cannot follow `&mut` aliasing; return the new value instead",
+                );
+                None
+            }
+            other => {
+                err(self.errors, other.span(), "this place cannot be written in differentiated code: assign to a variable or an element `x[i]`");
+                None
+            }
+        }
+    }
+
+    fn mut_ref_var(&mut self, e: &Expr) -> Option<VarId> {
+        match e {
+            Expr::Reference(r) if r.mutability.is_some() => self.place_var(&r.expr),
+            other => {
+                err(self.errors, other.span(), "expected `&mut variable`");
+                None
+            }
+        }
+    }
+
+    fn assign(&mut self, left: &Expr, op: Option<BinOp>, right: &Expr, out: &mut Block) {
+        match left {
+            Expr::Index(_) => {
+                let Some((var, index)) = self.index_place(left, out) else { return };
+                let value = match op {
+                    None => self.expr(right, out),
+                    Some(op) => {
+                        let old = self.bind(Rhs::Index(var, index.clone()), out);
+                        let r = self.expr(right, out);
+                        self.bind(Rhs::Binary(op, old, r), out)
+                    }
+                };
+                out.stmts.push(Stmt::IndexAssign { var, index, value });
+            }
+            Expr::Field(f) => {
+                err(self.errors, f.member.span(), "assigning to a field is not supported yet; build a new tuple instead")
+            }
+            _ => {
+                let Some(var) = self.place_var(left) else { return };
+                let rhs = match op {
+                    None => self.rhs(right, out),
+                    Some(op) => {
+                        let r = self.expr(right, out);
+                        Rhs::Binary(op, Atom::Var(var), r)
+                    }
+                };
+                out.stmts.push(Stmt::Assign { var, rhs, def: false });
+            }
+        }
+    }
+
+    /// `x[i][j]` as a place: the base variable and the index atoms.
+    fn index_place(&mut self, e: &Expr, out: &mut Block) -> Option<(VarId, Vec<Atom>)> {
+        match e {
+            Expr::Index(ix) => {
+                let (var, mut idx) = match &*ix.expr {
+                    Expr::Index(_) => self.index_place(&ix.expr, out)?,
+                    Expr::Paren(p) => return self.index_place(&p.expr, out),
+                    base => (self.place_var(base)?, Vec::new()),
+                };
+                if let Expr::Range(r) = &*ix.index {
+                    err(self.errors, r.span(), "range indexing (`x[a..b]`) is not supported in differentiated code; index elements one at a time");
+                    return None;
+                }
+                let i = self.expr(&ix.index, out);
+                idx.push(i);
+                Some((var, idx))
+            }
+            Expr::Paren(p) => self.index_place(&p.expr, out),
+            other => Some((self.place_var(other)?, Vec::new())),
+        }
+    }
+
+    /// Lowers an expression to an atom, binding a temporary if needed.
+    fn expr(&mut self, e: &Expr, out: &mut Block) -> Atom {
+        match e {
+            Expr::If(i) => {
+                let v = self.temp("t", Kind::Unknown);
+                out.stmts.push(Stmt::Let { var: v, rhs: None });
+                self.if_expr(i, out, Some(v));
+                Atom::Var(v)
+            }
+            Expr::Match(m) => {
+                let v = self.temp("t", Kind::Unknown);
+                out.stmts.push(Stmt::Let { var: v, rhs: None });
+                self.match_expr(m, out, Some(v));
+                Atom::Var(v)
+            }
+            Expr::Block(b) if b.label.is_none() => {
+                self.scopes.push(HashMap::new());
+                let r = self.block_stmts(&b.block.stmts, out, true);
+                self.scopes.pop();
+                r.unwrap_or_else(|| {
+                    err(self.errors, b.span(), "this block has no value");
+                    zero_atom()
+                })
+            }
+            _ => {
+                let rhs = self.rhs(e, out);
+                self.bind(rhs, out)
+            }
+        }
+    }
+
+    /// Lowers the top operation of an expression to a right-hand side.
+    fn rhs(&mut self, e: &Expr, out: &mut Block) -> Rhs {
+        match e {
+            Expr::Lit(l) => match &l.lit {
+                syn::Lit::Float(_) | syn::Lit::Int(_) | syn::Lit::Bool(_) => Rhs::Atom(Atom::Const(e.clone())),
+                other => {
+                    err(self.errors, other.span(), "only numeric and boolean literals are supported in differentiated code");
+                    Rhs::Atom(zero_atom())
+                }
+            },
+            Expr::Paren(p) => self.rhs(&p.expr, out),
+            Expr::Group(g) => self.rhs(&g.expr, out),
+            Expr::Path(p) => {
+                if let Some(id) = p.path.get_ident() {
+                    if let Some(v) = self.lookup(&id.to_string()) {
+                        return Rhs::Atom(Atom::Var(v));
+                    }
+                }
+                // A constant (`PI`, `f64::EPSILON`, a `const` item): never active.
+                Rhs::Atom(Atom::Const(e.clone()))
+            }
+            Expr::Unary(u) => {
+                let op = match u.op {
+                    syn::UnOp::Neg(_) => UnOp::Neg,
+                    syn::UnOp::Not(_) => UnOp::Not,
+                    syn::UnOp::Deref(_) => UnOp::Deref,
+                    _ => {
+                        err(self.errors, u.op.span(), "this unary operator is not supported");
+                        UnOp::Neg
+                    }
+                };
+                if op == UnOp::Neg {
+                    if let Expr::Lit(_) = &*u.expr {
+                        return Rhs::Atom(Atom::Const(e.clone()));
+                    }
+                }
+                let a = self.expr(&u.expr, out);
+                Rhs::Unary(op, a)
+            }
+            Expr::Binary(b) => {
+                if let Some(op) = compound_op(&b.op) {
+                    // `(x += 1)` as a value is `()`; lower it as a statement.
+                    self.assign(&b.left, Some(op), &b.right, out);
+                    return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
+                }
+                match b.op {
+                    syn::BinOp::And(_) | syn::BinOp::Or(_) => return self.short_circuit(b, out),
+                    _ => {}
+                }
+                let op = match bin_op(&b.op) {
+                    Some(op) => op,
+                    None => {
+                        err(self.errors, b.op.span(), "this operator is not supported");
+                        BinOp::Add
+                    }
+                };
+                let l = self.expr(&b.left, out);
+                let r = self.expr(&b.right, out);
+                Rhs::Binary(op, l, r)
+            }
+            Expr::MethodCall(m) => self.method_call(m, out),
+            Expr::Call(c) => self.call(c, out),
+            Expr::Index(_) => match self.index_place(e, out) {
+                Some((var, idx)) => Rhs::Index(var, idx),
+                None => Rhs::Atom(zero_atom()),
+            },
+            Expr::Field(f) => match &f.member {
+                syn::Member::Unnamed(i) => {
+                    let a = self.expr(&f.base, out);
+                    Rhs::Field(a, i.clone())
+                }
+                syn::Member::Named(n) => {
+                    err(self.errors, n.span(), "field access on structs is not supported yet (it comes with `#[derive(Differentiable)]`); pass the fields as parameters");
+                    Rhs::Atom(zero_atom())
+                }
+            },
+            Expr::Tuple(t) => {
+                if t.elems.is_empty() {
+                    return Rhs::Atom(Atom::Const(e.clone()));
+                }
+                Rhs::Tuple(t.elems.iter().map(|x| self.expr(x, out)).collect())
+            }
+            Expr::Array(a) => Rhs::Array(a.elems.iter().map(|x| self.expr(x, out)).collect()),
+            Expr::Repeat(r) => {
+                let elem = self.expr(&r.expr, out);
+                let len = self.rename_expr(&r.len);
+                Rhs::Repeat { elem, len, vec: false }
+            }
+            Expr::Cast(c) => {
+                let a = self.expr(&c.expr, out);
+                Rhs::Cast(a, (*c.ty).clone())
+            }
+            Expr::Reference(r) => {
+                if r.mutability.is_some() {
+                    err(self.errors, r.span(), "`&mut` is not supported in differentiated code: the engine cannot follow mutation through references; pass values and return results");
+                    return Rhs::Atom(zero_atom());
+                }
+                match self.expr(&r.expr, out) {
+                    Atom::Var(v) => Rhs::Atom(Atom::Ref(v)),
+                    a => Rhs::Atom(a),
+                }
+            }
+            Expr::Macro(m) => self.macro_expr(&m.mac, out),
+            Expr::If(_) | Expr::Match(_) | Expr::Block(_) => {
+                let a = self.expr(e, out);
+                Rhs::Atom(a)
+            }
+            Expr::Closure(c) => {
+                err(self.errors, c.or1_token.span(), "closures are not supported in differentiated code yet; write a separate `#[differentiate]` function and call it");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Unsafe(u) => {
+                err(self.errors, u.unsafe_token.span(), "`unsafe` blocks cannot be differentiated: the engine cannot see what raw code does to values");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Async(a) => {
+                err(self.errors, a.async_token.span(), "`async` blocks cannot be differentiated");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Await(a) => {
+                err(self.errors, a.await_token.span(), "`.await` cannot be differentiated");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Try(t) => {
+                err(self.errors, t.question_token.span(), "the `?` operator is not supported in differentiated code");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Range(r) => {
+                err(self.errors, r.span(), "a range is only supported as the iterator of a `for` loop");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Struct(s) => {
+                err(self.errors, s.path.span(), "struct literals are not supported in differentiated code yet");
+                Rhs::Atom(zero_atom())
+            }
+            Expr::Assign(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) => {
+                self.stmt_expr(e, out);
+                Rhs::Atom(Atom::Const(syn::parse_quote!(())))
+            }
+            other => {
+                err(self.errors, other.span(), "this expression is not supported in differentiated code");
+                Rhs::Atom(zero_atom())
+            }
+        }
+    }
+
+    /// `a && b` / `a || b` keep their short circuit: `if a { b } else { false }`.
+    fn short_circuit(&mut self, b: &syn::ExprBinary, out: &mut Block) -> Rhs {
+        let l = self.expr(&b.left, out);
+        let v = self.temp("t", Kind::Bool);
+        out.stmts.push(Stmt::Let { var: v, rhs: None });
+        let mut rhs_block = Block::default();
+        self.scopes.push(HashMap::new());
+        let r = self.expr(&b.right, &mut rhs_block);
+        self.scopes.pop();
+        rhs_block.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(r), def: true });
+        let mut const_block = Block::default();
+        let is_and = matches!(b.op, syn::BinOp::And(_));
+        let c: Expr = if is_and { syn::parse_quote!(false) } else { syn::parse_quote!(true) };
+        const_block.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(Atom::Const(c)), def: true });
+        let (then, els) = if is_and { (rhs_block, const_block) } else { (const_block, rhs_block) };
+        out.stmts.push(Stmt::If { cond: l, then, els });
+        Rhs::Atom(Atom::Var(v))
+    }
+
+    fn rename_expr(&self, e: &Expr) -> Expr {
+        let ts = self.rename_tokens(e.to_token_stream());
+        syn::parse2(ts).unwrap_or_else(|_| e.clone())
+    }
+
+    fn macro_expr(&mut self, mac: &syn::Macro, out: &mut Block) -> Rhs {
+        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        if name == "vec" {
+            // vec![elem; n] or vec![a, b, c]
+            if let Ok(r) = mac.parse_body::<VecRepeat>() {
+                let elem = self.expr(&r.elem, out);
+                let len = self.rename_expr(&r.len);
+                return Rhs::Repeat { elem, len, vec: true };
+            }
+            match mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
+                Ok(items) => return Rhs::VecLit(items.iter().map(|x| self.expr(x, out)).collect()),
+                Err(e) => {
+                    self.errors.push(e);
+                    return Rhs::Atom(zero_atom());
+                }
+            }
+        }
+        if INACTIVE_MACROS.contains(&name.as_str()) {
+            self.macro_stmt(mac, out);
+            return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
+        }
+        err(self.errors, mac.path.span(), format!("macro `{name}!` is not supported in differentiated code"));
+        Rhs::Atom(zero_atom())
+    }
+
+    fn method_call(&mut self, m: &syn::ExprMethodCall, out: &mut Block) -> Rhs {
+        let name = m.method.to_string();
+        if m.turbofish.is_some() {
+            err(self.errors, m.method.span(), "turbofish method calls are not supported");
+        }
+        if let Some(rule) = Rules::get().lookup(&name) {
+            return self.prim(rule, &m.receiver, m.args.iter().collect(), m.method.span(), out);
+        }
+        if INACTIVE_METHODS.contains(&name.as_str()) {
+            let recv = match &*m.receiver {
+                // `x.len()` reads only the length: no need to copy x.
+                Expr::Path(_) => self.expr(&m.receiver, out),
+                r => self.expr(r, out),
+            };
+            let args = m.args.iter().map(|a| self.expr(a, out)).collect();
+            return Rhs::InactiveMethod { recv, method: m.method.clone(), args };
+        }
+        if (name == "clone" || name == "to_vec" || name == "to_owned") && m.args.is_empty() {
+            let a = self.expr(&m.receiver, out);
+            let method = if name == "clone" { None } else { Some(m.method.clone()) };
+            return Rhs::Copy(a, method);
+        }
+        if name == "push" {
+            self.stmt_expr(&Expr::MethodCall(m.clone()), out);
+            return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
+        }
+        let hint = suggest(&name, Rules::get().names());
+        err(
+            self.errors,
+            m.method.span(),
+            format!(
+                "method `{name}` has no derivative rule{hint}; supported float methods: {}. For your own function, make it a free function with `#[differentiate]` or a custom derivative",
+                Rules::get().names().collect::<Vec<_>>().join(" ")
+            ),
+        );
+        Rhs::Atom(zero_atom())
+    }
+
+    fn prim(&mut self, rule: usize, recv: &Expr, args: Vec<&Expr>, span: Span, out: &mut Block) -> Rhs {
+        let row = &Rules::get().rows[rule];
+        let expected = row.args.len() - 1 + usize::from(row.int_arg.is_some());
+        if args.len() != expected {
+            err(self.errors, span, format!("`{}` takes {} argument(s)", row.name, expected));
+            return Rhs::Atom(zero_atom());
+        }
+        let has_int = row.int_arg.is_some();
+        let mut atoms = vec![self.expr(recv, out)];
+        let mut int_arg = None;
+        for (i, a) in args.iter().enumerate() {
+            let at = self.expr(a, out);
+            if has_int && i == args.len() - 1 {
+                int_arg = Some(at);
+            } else {
+                atoms.push(at);
+            }
+        }
+        Rhs::Prim { rule, args: atoms, int_arg }
+    }
+
+    fn call(&mut self, c: &syn::ExprCall, out: &mut Block) -> Rhs {
+        let Expr::Path(p) = &*c.func else {
+            err(self.errors, c.func.span(), "only calls of named functions are supported in differentiated code");
+            return Rhs::Atom(zero_atom());
+        };
+        let path = &p.path;
+        let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        // `f64::sin(x)`, `f32::max(a, b)`
+        if segs.len() == 2 && (segs[0] == "f64" || segs[0] == "f32") {
+            if let Some(rule) = Rules::get().lookup(&segs[1]) {
+                let mut it = c.args.iter();
+                let Some(recv) = it.next() else {
+                    err(self.errors, c.span(), "missing argument");
+                    return Rhs::Atom(zero_atom());
+                };
+                return self.prim(rule, recv, it.collect(), path.span(), out);
+            }
+        }
+        if segs.len() == 2 && segs[0] == "Vec" && (segs[1] == "new" || segs[1] == "with_capacity") {
+            let n = c.args.first().map(|a| self.expr(a, out));
+            return Rhs::VecNew(n);
+        }
+        if segs.iter().any(|s| s == "__private") {
+            let last = segs.last().unwrap().as_str();
+            let in_nodiff = segs.iter().any(|s| s == "nodiff");
+            let args: Vec<&Expr> = c.args.iter().collect();
+            match last {
+                _ if in_nodiff => {
+                    let args = args.iter().map(|a| self.expr(a, out)).collect();
+                    return Rhs::NoDiff { path: path.clone(), args };
+                }
+                "pop" => {
+                    if let Some(v) = args.first().and_then(|a| self.mut_ref_var(a)) {
+                        return Rhs::Pop(v);
+                    }
+                    return Rhs::Atom(zero_atom());
+                }
+                "zero_like" if args.len() == 1 => {
+                    let a = self.expr(args[0], out);
+                    return Rhs::ZeroLike(a);
+                }
+                "cast_as" if args.len() == 2 => {
+                    let a = self.expr(args[0], out);
+                    let b = self.expr(args[1], out);
+                    return Rhs::CastAs(a, b);
+                }
+                _ => {}
+            }
+        }
+        if let Some(id) = path.get_ident() {
+            if self.lookup(&id.to_string()).is_some() {
+                err(self.errors, id.span(), "calling a closure or function value is not supported; call a named `#[differentiate]` function");
+                return Rhs::Atom(zero_atom());
+            }
+        }
+        if path.segments.iter().any(|s| !s.arguments.is_none()) {
+            err(self.errors, path.span(), "calls with explicit generic arguments are not supported yet");
+        }
+        let args = c.args.iter().map(|a| self.expr(a, out)).collect();
+        self.callees.push(path.clone());
+        Rhs::Call { path: path.clone(), args }
+    }
+
+    fn if_expr(&mut self, i: &syn::ExprIf, out: &mut Block, result: Option<VarId>) {
+        if let Expr::Let(l) = &*i.cond {
+            err(self.errors, l.let_token.span(), "`if let` is not supported in differentiated code; use `match` or a condition");
+            return;
+        }
+        let cond = self.expr(&i.cond, out);
+        let then = self.branch(&i.then_branch, result);
+        let els = match &i.else_branch {
+            None => {
+                if let Some(v) = result {
+                    err(self.errors, i.span(), "an `if` used as a value needs an `else`");
+                    let mut b = Block::default();
+                    b.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(zero_atom()), def: true });
+                    b
+                } else {
+                    Block::default()
+                }
+            }
+            Some((_, e)) => match &**e {
+                Expr::Block(b) => self.branch(&b.block, result),
+                Expr::If(inner) => {
+                    let mut b = Block::default();
+                    self.scopes.push(HashMap::new());
+                    self.if_expr(inner, &mut b, result);
+                    self.scopes.pop();
+                    b
+                }
+                other => {
+                    err(self.errors, other.span(), "unexpected `else` branch");
+                    Block::default()
+                }
+            },
+        };
+        out.stmts.push(Stmt::If { cond, then, els });
+    }
+
+    fn branch(&mut self, b: &syn::Block, result: Option<VarId>) -> Block {
+        self.scopes.push(HashMap::new());
+        let mut out = Block::default();
+        let r = self.block_stmts(&b.stmts, &mut out, result.is_some());
+        self.scopes.pop();
+        if let Some(v) = result {
+            match r {
+                Some(a) => {
+                    if self.body.vars[v].kind == Kind::Unknown {
+                        self.body.vars[v].kind = self.kind_of_atom(&a);
+                    }
+                    out.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(a), def: true });
+                }
+                None => {
+                    // A branch that ends in `return`/`break`/`continue` has no value.
+                    let diverges = matches!(
+                        b.stmts.last(),
+                        Some(syn::Stmt::Expr(Expr::Return(_) | Expr::Break(_) | Expr::Continue(_), _))
+                    ) || matches!(b.stmts.last(), Some(syn::Stmt::Macro(m)) if m.mac.path.is_ident("panic") || m.mac.path.is_ident("unreachable"));
+                    if !diverges {
+                        err(self.errors, b.span(), "this branch has no value");
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn match_expr(&mut self, m: &syn::ExprMatch, out: &mut Block, result: Option<VarId>) {
+        let scrut = self.expr(&m.expr, out);
+        let mut arms = Vec::new();
+        for arm in &m.arms {
+            if let Some((_, g)) = &arm.guard {
+                err(self.errors, g.span(), "match guards are not supported in differentiated code; put an `if` inside the arm");
+            }
+            self.scopes.push(HashMap::new());
+            let mut binds = Vec::new();
+            let pat = self.bind_pattern(&arm.pat, &mut binds);
+            let mut body = Block::default();
+            let r = match &*arm.body {
+                Expr::Block(b) if b.label.is_none() => self.block_stmts(&b.block.stmts, &mut body, result.is_some()),
+                e => {
+                    if result.is_some() {
+                        Some(self.expr(e, &mut body))
+                    } else {
+                        self.stmt_expr(e, &mut body);
+                        None
+                    }
+                }
+            };
+            if let (Some(v), Some(a)) = (result, r) {
+                if self.body.vars[v].kind == Kind::Unknown {
+                    self.body.vars[v].kind = self.kind_of_atom(&a);
+                }
+                body.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(a), def: true });
+            }
+            self.scopes.pop();
+            arms.push(Arm { pat, binds, body });
+        }
+        out.stmts.push(Stmt::Match { scrut, arms, record: None });
+    }
+
+    /// Declares the names a pattern binds (inactive values) and renames them.
+    fn bind_pattern(&mut self, pat: &Pat, binds: &mut Vec<VarId>) -> Pat {
+        struct Binder<'b, 'c> {
+            l: &'b mut Lowerer<'c>,
+            binds: &'b mut Vec<VarId>,
+        }
+        impl syn::visit_mut::VisitMut for Binder<'_, '_> {
+            fn visit_pat_ident_mut(&mut self, pi: &mut syn::PatIdent) {
+                let v = self.l.declare(&pi.ident, Kind::Int);
+                self.binds.push(v);
+                pi.ident = syn::Ident::new(&self.l.body.vars[v].name, pi.ident.span());
+                if let Some((_, sub)) = &mut pi.subpat {
+                    self.visit_pat_mut(sub);
+                }
+            }
+            fn visit_pat_mut(&mut self, p: &mut Pat) {
+                match p {
+                    // `SomeEnum::Variant` paths and constants are not bindings.
+                    Pat::Ident(pi) if pi.ident.to_string().chars().next().is_some_and(char::is_uppercase) => {}
+                    _ => syn::visit_mut::visit_pat_mut(self, p),
+                }
+            }
+        }
+        let mut p = pat.clone();
+        syn::visit_mut::VisitMut::visit_pat_mut(&mut Binder { l: self, binds }, &mut p);
+        p
+    }
+
+    fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
+        let (id, label) = self.push_loop(&f.label);
+        let range = match &*f.expr {
+            Expr::Range(r) => Some(r),
+            Expr::Paren(p) => match &*p.expr {
+                Expr::Range(r) => Some(r),
+                _ => None,
+            },
+            _ => None,
+        };
+        let simple_pat = match &*f.pat {
+            Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => Some(pi.ident.clone()),
+            Pat::Wild(w) => Some(syn::Ident::new("_i", w.span())),
+            _ => None,
+        };
+        let kind = match (range, simple_pat) {
+            (Some(r), Some(ident)) if r.start.is_some() && r.end.is_some() => {
+                let lo = self.expr(r.start.as_ref().unwrap(), out);
+                let hi = self.expr(r.end.as_ref().unwrap(), out);
+                self.scopes.push(HashMap::new());
+                let var = self.declare(&ident, Kind::Int);
+                let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
+                Some(LoopKind::Range { var, lo, hi, inclusive })
+            }
+            _ => None,
+        };
+        let kind = match kind {
+            Some(k) => k,
+            None => {
+                // Any other iterator: its items must be inactive values.
+                let mut iter_vars = Vec::new();
+                let mut names = HashSet::new();
+                collect_idents(f.expr.to_token_stream(), &mut names);
+                for n in names {
+                    if let Some(v) = self.lookup(&n) {
+                        iter_vars.push(v);
+                    }
+                }
+                let iter = self.rename_tokens(f.expr.to_token_stream());
+                self.scopes.push(HashMap::new());
+                let mut binds = Vec::new();
+                let pat = self.bind_pattern(&f.pat, &mut binds);
+                LoopKind::Iter { pat, binds, iter, iter_vars }
+            }
+        };
+        let (body, _) = self.scoped_block(&f.body, false);
+        self.scopes.pop();
+        self.loops.pop();
+        out.stmts.push(Stmt::Loop(Loop { id, label, kind, body, counter: None }));
+    }
+
+    fn while_loop(&mut self, w: &syn::ExprWhile, out: &mut Block) {
+        if let Expr::Let(l) = &*w.cond {
+            err(self.errors, l.let_token.span(), "`while let` is not supported in differentiated code");
+            return;
+        }
+        let (id, label) = self.push_loop(&w.label);
+        let mut cond_stmts = Block::default();
+        let cond = self.expr(&w.cond, &mut cond_stmts);
+        let (body, _) = self.scoped_block(&w.body, false);
+        self.loops.pop();
+        out.stmts.push(Stmt::Loop(Loop { id, label, kind: LoopKind::While { cond_stmts, cond }, body, counter: None }));
+    }
+}
+
+struct VecRepeat {
+    elem: Expr,
+    len: Expr,
+}
+
+impl syn::parse::Parse for VecRepeat {
+    fn parse(input: syn::parse::ParseStream) -> syn::Result<Self> {
+        let elem = input.parse()?;
+        input.parse::<syn::Token![;]>()?;
+        let len = input.parse()?;
+        Ok(VecRepeat { elem, len })
+    }
+}
+
+fn path_ends_with(e: &Expr, name: &str) -> bool {
+    match e {
+        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == name) && p.path.segments.len() > 1,
+        _ => false,
+    }
+}
+
+fn compound_op(op: &syn::BinOp) -> Option<BinOp> {
+    Some(match op {
+        syn::BinOp::AddAssign(_) => BinOp::Add,
+        syn::BinOp::SubAssign(_) => BinOp::Sub,
+        syn::BinOp::MulAssign(_) => BinOp::Mul,
+        syn::BinOp::DivAssign(_) => BinOp::Div,
+        syn::BinOp::RemAssign(_) => BinOp::Rem,
+        syn::BinOp::BitAndAssign(_) => BinOp::Other(OtherOp::BitAnd),
+        syn::BinOp::BitOrAssign(_) => BinOp::Other(OtherOp::BitOr),
+        syn::BinOp::BitXorAssign(_) => BinOp::Other(OtherOp::BitXor),
+        syn::BinOp::ShlAssign(_) => BinOp::Other(OtherOp::Shl),
+        syn::BinOp::ShrAssign(_) => BinOp::Other(OtherOp::Shr),
+        _ => return None,
+    })
+}
+
+fn bin_op(op: &syn::BinOp) -> Option<BinOp> {
+    use OtherOp::*;
+    Some(match op {
+        syn::BinOp::Add(_) => BinOp::Add,
+        syn::BinOp::Sub(_) => BinOp::Sub,
+        syn::BinOp::Mul(_) => BinOp::Mul,
+        syn::BinOp::Div(_) => BinOp::Div,
+        syn::BinOp::Rem(_) => BinOp::Rem,
+        syn::BinOp::Eq(_) => BinOp::Other(Eq),
+        syn::BinOp::Ne(_) => BinOp::Other(Ne),
+        syn::BinOp::Lt(_) => BinOp::Other(Lt),
+        syn::BinOp::Le(_) => BinOp::Other(Le),
+        syn::BinOp::Gt(_) => BinOp::Other(Gt),
+        syn::BinOp::Ge(_) => BinOp::Other(Ge),
+        syn::BinOp::BitAnd(_) => BinOp::Other(BitAnd),
+        syn::BinOp::BitOr(_) => BinOp::Other(BitOr),
+        syn::BinOp::BitXor(_) => BinOp::Other(BitXor),
+        syn::BinOp::Shl(_) => BinOp::Other(Shl),
+        syn::BinOp::Shr(_) => BinOp::Other(Shr),
+        _ => return None,
+    })
+}
+
+/// " (did you mean `x`?)" for a close name.
+pub fn suggest<'s>(name: &str, candidates: impl Iterator<Item = &'s str>) -> String {
+    let best = candidates
+        .map(|c| (edit_distance(name, c), c))
+        .filter(|(d, _)| *d <= 2)
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, c)) => format!(" (did you mean `{c}`?)"),
+        None => String::new(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev[j] + usize::from(ca != *cb);
+            cur.push(sub.min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+/// Renders an atom as an expression with the variable names chosen.
+pub fn atom_tokens(body: &Body, a: &Atom) -> TokenStream {
+    match a {
+        Atom::Var(v) => {
+            let id = syn::Ident::new(&body.vars[*v].name, Span::call_site());
+            quote!(#id)
+        }
+        Atom::Ref(v) => {
+            let id = syn::Ident::new(&body.vars[*v].name, Span::call_site());
+            quote!(&#id)
+        }
+        Atom::Const(e) => e.to_token_stream(),
+    }
+}

@@ -1,0 +1,1288 @@
+//! Reverse mode: a forward sweep that keeps what the reverse sweep will need,
+//! then the adjoint sweep over the statements in reverse order.
+//!
+//! The reverse sweep runs the primal state *backwards*: when it reaches a
+//! statement, every variable holds the value it had just after that statement
+//! ran forward. Three mechanisms keep that true at a cost proportional to what
+//! is really needed (a to-be-recorded analysis, not "save everything"):
+//!
+//! - **needed**: the set of variables whose values some adjoint computation
+//!   reads (operands of nonlinear operations, indices, branch conditions, loop
+//!   bounds, arguments of calls). Nothing else is ever saved.
+//! - **restore on overwrite**: a needed variable that is overwritten has its
+//!   old value saved just before (a local at the top level, a stack inside
+//!   branches and loops) and put back when the reverse sweep passes the write.
+//! - **block locals**: a needed variable declared inside a loop body or a
+//!   branch dies with its block, so it reaches the reverse block either by
+//!   *recomputation* (a pure operation on values still available: the common
+//!   case, which keeps loops like Rosenbrock's free of any stack) or by a push
+//!   at the end of the forward block and a pop at the start of the reverse one.
+//!
+//! Control flow is replayed from recorded facts: branch conditions are needed
+//! variables like any other, loops count their iterations (or re-run their
+//! range backwards), `match` records the arm taken, and `break`, `continue` and
+//! early `return` are first lowered to flags so every block runs to its end.
+//!
+//! Calls: in the emitted function (split mode) a call runs the callee's
+//! `__pullback`, which returns the callee's reverse sweep as a closure; the
+//! caller's reverse sweep calls it, so no callee is ever recomputed and the
+//! cost stays a constant factor at any call depth. The copy of the function
+//! fed to further (stacked) transforms uses joint mode instead, calling the
+//! callee's `__vjp` in the reverse sweep, because it must stay in the subset
+//! the engine can differentiate again.
+
+use std::collections::{HashMap, HashSet};
+
+use proc_macro2::{Span, TokenStream};
+use quote::quote;
+
+use crate::expand::{Conv, Lowered};
+use crate::gen::{const_zero, derived_path, rt, times, Gen};
+use crate::ir::*;
+use crate::rules::Rules;
+use crate::types::DType;
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum CallStyle {
+    /// Calls go through the callee's pullback closure (the emitted code).
+    Split,
+    /// Calls re-run through the callee's `__vjp` (the copy fed to stacked transforms).
+    Joint,
+}
+
+/// Rewrites a body for the reverse transform: jumps become flags, calls get a
+/// variable of their own (and a pullback variable), loops get counters and
+/// `match`es a record of the arm taken.
+pub fn prepare(body: &mut Body, ret: &DType, calls: CallStyle) -> HashMap<VarId, VarId> {
+    let mut p = Prep {
+        body,
+        pullbacks: HashMap::new(),
+        calls,
+        flags: HashMap::new(),
+        returned: None,
+        ret_val: None,
+    };
+    let has_return = {
+        let mut r = false;
+        walk_stmts(&p.body.block, &mut |s| r |= matches!(s, Stmt::Return(_)));
+        r
+    };
+    let mut block = std::mem::take(&mut p.body.block);
+    if has_return {
+        let kind = ret.kind();
+        let zero: syn::Expr = match ret.const_zero() {
+            Some(z) if !matches!(ret, DType::Inactive) => syn::parse2(z).unwrap(),
+            _ => match ret {
+                DType::Vec(_) => syn::parse_quote!(::std::vec::Vec::new()),
+                _ => syn::parse_quote!(::core::default::Default::default()),
+            },
+        };
+        let rv = p.body.new_var("ret_val", kind, Span::call_site(), false);
+        let rf = p.body.new_var("returned", Kind::Bool, Span::call_site(), false);
+        p.body.vars[rf].no_restore = true;
+        p.ret_val = Some(rv);
+        p.returned = Some(rf);
+        let result = p.body.result.clone();
+        block.stmts.push(Stmt::Assign { var: rv, rhs: Rhs::Atom(result), def: false });
+        let mut top = Block::default();
+        top.stmts.push(Stmt::Let { var: rv, rhs: Some(Rhs::Atom(Atom::Const(zero))) });
+        top.stmts.push(Stmt::Let { var: rf, rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(false)))) });
+        top.stmts.extend(p.block(block).stmts);
+        p.body.result = Atom::Var(rv);
+        p.body.block = top;
+    } else {
+        p.body.block = p.block(block);
+    }
+    make_names_unique(p.body);
+    p.pullbacks
+}
+
+/// Variables made here get base names; give them unique ones.
+fn make_names_unique(body: &mut Body) {
+    let mut seen: HashSet<String> = HashSet::new();
+    for i in 0..body.vars.len() {
+        let base = body.vars[i].name.clone();
+        let mut name = base.clone();
+        let mut k = 1;
+        while seen.contains(&name) {
+            name = format!("{base}{k}");
+            k += 1;
+        }
+        seen.insert(name.clone());
+        body.vars[i].name = name;
+    }
+}
+
+struct Prep<'b> {
+    body: &'b mut Body,
+    pullbacks: HashMap<VarId, VarId>,
+    calls: CallStyle,
+    /// Per loop: (break flag, continue flag).
+    flags: HashMap<LoopId, (Option<VarId>, Option<VarId>)>,
+    returned: Option<VarId>,
+    ret_val: Option<VarId>,
+}
+
+/// Which loops (and whether a `return`) a block can jump out of.
+fn jumps(b: &Block, out: &mut (HashSet<LoopId>, HashSet<LoopId>, bool)) {
+    walk_stmts(b, &mut |s| match s {
+        Stmt::Break(l) => {
+            out.0.insert(*l);
+        }
+        Stmt::Continue(l) => {
+            out.1.insert(*l);
+        }
+        Stmt::Return(_) => out.2 = true,
+        _ => {}
+    });
+}
+
+fn stmt_jumps(s: &Stmt) -> (HashSet<LoopId>, HashSet<LoopId>, bool) {
+    let mut j = (HashSet::new(), HashSet::new(), false);
+    let b = Block { stmts: vec![s.clone()] };
+    jumps(&b, &mut j);
+    j
+}
+
+impl Prep<'_> {
+    fn flag(&mut self, name: &str) -> VarId {
+        let v = self.body.new_var(name, Kind::Bool, Span::call_site(), false);
+        self.body.vars[v].no_restore = true;
+        v
+    }
+
+    fn block(&mut self, b: Block) -> Block {
+        let mut out = Block::default();
+        let mut stmts = b.stmts.into_iter();
+        while let Some(s) = stmts.next() {
+            let (brks, cnts, ret) = stmt_jumps(&s);
+            // Jumps to loops that enclose this block (not loops inside `s`).
+            let mut stop: Vec<VarId> = Vec::new();
+            for l in brks {
+                if let Some((Some(f), _)) = self.flags.get(&l) {
+                    stop.push(*f);
+                }
+            }
+            for l in cnts {
+                if let Some((_, Some(f))) = self.flags.get(&l) {
+                    stop.push(*f);
+                }
+            }
+            if ret {
+                stop.extend(self.returned);
+            }
+            self.stmt(s, &mut out);
+            let rest: Vec<Stmt> = stmts.by_ref().collect();
+            if rest.is_empty() {
+                break;
+            }
+            if stop.is_empty() {
+                stmts = rest.into_iter();
+                continue;
+            }
+            // The rest of the block runs only if no jump happened.
+            stop.sort_unstable();
+            stop.dedup();
+            let any = self.or_flags(&stop, &mut out);
+            let go = self.body.new_var("go", Kind::Bool, Span::call_site(), false);
+            out.stmts.push(Stmt::Let { var: go, rhs: Some(Rhs::Unary(UnOp::Not, any)) });
+            let then = self.block(Block { stmts: rest });
+            out.stmts.push(Stmt::If { cond: Atom::Var(go), then, els: Block::default() });
+            break;
+        }
+        out
+    }
+
+    fn or_flags(&mut self, flags: &[VarId], out: &mut Block) -> Atom {
+        let mut acc = Atom::Var(flags[0]);
+        for f in &flags[1..] {
+            let t = self.body.new_var("jumped", Kind::Bool, Span::call_site(), false);
+            out.stmts.push(Stmt::Let {
+                var: t,
+                rhs: Some(Rhs::Binary(BinOp::Other(OtherOp::BitOr), acc, Atom::Var(*f))),
+            });
+            acc = Atom::Var(t);
+        }
+        acc
+    }
+
+    fn stmt(&mut self, s: Stmt, out: &mut Block) {
+        let t: syn::Expr = syn::parse_quote!(true);
+        match s {
+            Stmt::Break(l) => {
+                let f = self.flags[&l].0.unwrap();
+                out.stmts.push(Stmt::Assign { var: f, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+            }
+            Stmt::Continue(l) => {
+                let f = self.flags[&l].1.unwrap();
+                out.stmts.push(Stmt::Assign { var: f, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+            }
+            Stmt::Return(a) => {
+                let (rv, rf) = (self.ret_val.unwrap(), self.returned.unwrap());
+                out.stmts.push(Stmt::Assign { var: rv, rhs: Rhs::Atom(a), def: false });
+                out.stmts.push(Stmt::Assign { var: rf, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+            }
+            Stmt::If { cond, then, els } => {
+                let then = self.block(then);
+                let els = self.block(els);
+                out.stmts.push(Stmt::If { cond, then, els });
+            }
+            Stmt::Match { scrut, arms, .. } => {
+                let rec = self.body.new_var("arm", Kind::Int, Span::call_site(), false);
+                out.stmts.push(Stmt::Let { var: rec, rhs: None });
+                let arms = arms
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, a)| {
+                        let mut body = Block::default();
+                        let lit: syn::Expr = syn::parse_quote!(#i);
+                        body.stmts.push(Stmt::Assign { var: rec, rhs: Rhs::Atom(Atom::Const(lit)), def: true });
+                        body.stmts.extend(self.block(a.body).stmts);
+                        Arm { pat: a.pat, binds: a.binds, body }
+                    })
+                    .collect();
+                out.stmts.push(Stmt::Match { scrut, arms, record: Some(rec) });
+            }
+            Stmt::Loop(mut l) => {
+                let (brks, cnts, ret) = {
+                    let mut j = (HashSet::new(), HashSet::new(), false);
+                    jumps(&l.body, &mut j);
+                    j
+                };
+                let brk = (brks.contains(&l.id)).then(|| self.flag("broke"));
+                let cnt = (cnts.contains(&l.id)).then(|| self.flag("skip"));
+                self.flags.insert(l.id, (brk, cnt));
+                let f: syn::Expr = syn::parse_quote!(false);
+                if let Some(b) = brk {
+                    out.stmts.push(Stmt::Let { var: b, rhs: Some(Rhs::Atom(Atom::Const(f.clone()))) });
+                }
+                // A range loop without early exits re-runs its range backwards;
+                // every other loop counts its iterations.
+                let needs_counter = !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret;
+                let counter = needs_counter.then(|| {
+                    let c = self.body.new_var("iters", Kind::Int, Span::call_site(), false);
+                    self.body.vars[c].no_restore = true;
+                    out.stmts.push(Stmt::Let { var: c, rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(0usize)))) });
+                    c
+                });
+                let mut body = Block::default();
+                if let Some(c) = cnt {
+                    body.stmts.push(Stmt::Let { var: c, rhs: Some(Rhs::Atom(Atom::Const(f))) });
+                }
+                body.stmts.extend(std::mem::take(&mut l.body).stmts);
+                let mut body = self.block(body);
+                if let Some(c) = counter {
+                    body.stmts.push(Stmt::Assign {
+                        var: c,
+                        rhs: Rhs::Binary(BinOp::Add, Atom::Var(c), Atom::Const(syn::parse_quote!(1usize))),
+                        def: false,
+                    });
+                }
+                let mut exit: Vec<VarId> = brk.into_iter().collect();
+                if ret {
+                    exit.extend(self.returned);
+                }
+                if !exit.is_empty() {
+                    let any = self.or_flags(&exit, &mut body);
+                    body.stmts.push(Stmt::If {
+                        cond: any,
+                        then: Block { stmts: vec![Stmt::Break(l.id)] },
+                        els: Block::default(),
+                    });
+                }
+                l.body = body;
+                l.counter = counter;
+                if let LoopKind::While { cond_stmts, .. } = &mut l.kind {
+                    *cond_stmts = self.block(std::mem::take(cond_stmts));
+                }
+                out.stmts.push(Stmt::Loop(l));
+            }
+            Stmt::Assign { var, rhs: rhs @ Rhs::Call { .. }, def } => {
+                // Give every call its own variable (and pullback).
+                let kind = self.body.vars[var].kind.clone();
+                let name = format!("{}_call", self.body.vars[var].name);
+                let t = self.body.new_var(name, kind, Span::call_site(), false);
+                self.stmt(Stmt::Let { var: t, rhs: Some(rhs) }, out);
+                out.stmts.push(Stmt::Assign { var, rhs: Rhs::Atom(Atom::Var(t)), def });
+            }
+            Stmt::Let { var, rhs: Some(rhs @ Rhs::Call { .. }) } => {
+                if self.calls == CallStyle::Split {
+                    let name = format!("{}_pullback", self.body.vars[var].name);
+                    let pb = self.body.new_var(name, Kind::Closure, Span::call_site(), false);
+                    self.pullbacks.insert(var, pb);
+                }
+                out.stmts.push(Stmt::Let { var, rhs: Some(rhs) });
+            }
+            other => out.stmts.push(other),
+        }
+    }
+}
+
+pub struct Reverse<'g, 'a> {
+    g: &'g mut Gen<'a>,
+    low: &'g Lowered,
+    active_params: &'g [VarId],
+    conv: Conv,
+    calls: CallStyle,
+    pullbacks: HashMap<VarId, VarId>,
+    seed: syn::Ident,
+    /// Values the reverse sweep reads.
+    needed: HashSet<VarId>,
+    /// Block locals recomputed at the start of their reverse block.
+    recompute: HashSet<VarId>,
+    /// Variables only ever defined by one `let` (never written again).
+    stable: HashSet<VarId>,
+    /// Stacks, per variable, for values saved inside blocks.
+    stacks: HashMap<VarId, syn::Ident>,
+    /// Top-level saves before an overwrite: a local per write.
+    saves: Vec<syn::Ident>,
+    save_ix: usize,
+    labels: Vec<Option<syn::Lifetime>>,
+}
+
+impl<'g, 'a> Reverse<'g, 'a> {
+    pub fn new(
+        g: &'g mut Gen<'a>,
+        low: &'g Lowered,
+        active_params: &'g [VarId],
+        conv: Conv,
+        calls: CallStyle,
+        pullbacks: HashMap<VarId, VarId>,
+        seed: syn::Ident,
+    ) -> Self {
+        let labels = crate::forward::loop_labels(g.body);
+        let mut r = Reverse {
+            g,
+            low,
+            active_params,
+            conv,
+            calls,
+            pullbacks,
+            seed,
+            needed: HashSet::new(),
+            recompute: HashSet::new(),
+            stable: HashSet::new(),
+            stacks: HashMap::new(),
+            saves: Vec::new(),
+            save_ix: 0,
+            labels,
+        };
+        r.analyze();
+        r
+    }
+
+    fn body(&self) -> &'a Body {
+        self.g.body
+    }
+
+    fn active(&self, v: VarId) -> bool {
+        self.g.act.active(v)
+    }
+
+    /// The values each statement's adjoint code reads, the stable variables,
+    /// and which block locals are recomputed rather than stored.
+    fn analyze(&mut self) {
+        let body = self.body();
+        let act = self.g.act;
+        let mut defs: HashMap<VarId, usize> = HashMap::new();
+        let mut needed: HashSet<VarId> = HashSet::new();
+        let rules = Rules::get();
+        let add = |needed: &mut HashSet<VarId>, a: &Atom| {
+            if let Some(v) = a.var() {
+                needed.insert(v);
+            }
+        };
+        walk_stmts(&body.block, &mut |s| {
+            match s {
+                Stmt::Let { var, rhs } => {
+                    *defs.entry(*var).or_default() += if rhs.is_some() { 1 } else { 0 };
+                }
+                Stmt::Assign { var, .. } => {
+                    *defs.entry(*var).or_default() += 2;
+                }
+                _ => {}
+            }
+            match s {
+                Stmt::Let { var, rhs: Some(rhs) } | Stmt::Assign { var, rhs, .. } if act.active(*var) => match rhs {
+                    Rhs::Binary(BinOp::Mul | BinOp::Div | BinOp::Rem, a, b) => {
+                        add(&mut needed, a);
+                        add(&mut needed, b);
+                    }
+                    Rhs::Prim { rule, args, int_arg } => {
+                        for a in args.iter().chain(int_arg.iter()) {
+                            add(&mut needed, a);
+                        }
+                        if rules.rows[*rule].uses_out {
+                            needed.insert(*var);
+                        }
+                    }
+                    Rhs::Index(_, idx) => idx.iter().for_each(|i| add(&mut needed, i)),
+                    Rhs::Cast(a, _) | Rhs::CastAs(a, _) => add(&mut needed, a),
+                    Rhs::Call { args, .. } => {
+                        if let Some(pb) = self.pullbacks.get(var) {
+                            needed.insert(*pb);
+                        } else {
+                            args.iter().for_each(|a| add(&mut needed, a));
+                        }
+                    }
+                    Rhs::Pop(_) => {
+                        needed.insert(*var);
+                    }
+                    _ => {}
+                },
+                Stmt::IndexAssign { var, index, .. } if act.active(*var) => index.iter().for_each(|i| add(&mut needed, i)),
+                Stmt::Let { var, rhs: Some(Rhs::Pop(s)) } | Stmt::Assign { var, rhs: Rhs::Pop(s), .. } if needed.contains(s) => {
+                    needed.insert(*var);
+                }
+                Stmt::Loop(l) => {
+                    if let Some(c) = l.counter {
+                        needed.insert(c);
+                    }
+                    if let LoopKind::Range { lo, hi, .. } = &l.kind {
+                        add(&mut needed, lo);
+                        if l.counter.is_none() {
+                            add(&mut needed, hi);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        });
+        // Branch records and zero-initialisers are needed only where reverse code exists.
+        walk_stmts(&body.block, &mut |s| match s {
+            Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => add(&mut needed, cond),
+            Stmt::Match { arms, record: Some(r), .. } if arms.iter().any(|a| self.has_rev(&a.body)) => {
+                needed.insert(*r);
+            }
+            _ => {}
+        });
+        for (v, var) in body.vars.iter().enumerate() {
+            if act.active(v) && const_zero(&var.kind).is_none() {
+                needed.insert(v);
+            }
+        }
+        let stable: HashSet<VarId> = defs
+            .iter()
+            .filter(|(v, n)| **n == 1 && !self.g.mutated.contains(v))
+            .map(|(v, _)| *v)
+            .chain(body.vars.iter().enumerate().filter(|(v, x)| x.param.is_some() && !self.g.mutated.contains(v)).map(|(v, _)| v))
+            .collect();
+        // Recompute: pure operations on stable, available values.
+        let mut rhs_of: HashMap<VarId, &Rhs> = HashMap::new();
+        walk_stmts(&body.block, &mut |s| {
+            if let Stmt::Let { var, rhs: Some(rhs) } = s {
+                rhs_of.insert(*var, rhs);
+            }
+        });
+        let top: HashSet<VarId> = body
+            .block
+            .stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let { var, .. } => Some(*var),
+                _ => None,
+            })
+            .chain(body.vars.iter().enumerate().filter(|(_, x)| x.param.is_some()).map(|(v, _)| v))
+            .collect();
+        let range_vars: HashSet<VarId> = {
+            let mut r = HashSet::new();
+            walk_stmts(&body.block, &mut |s| {
+                if let Stmt::Loop(Loop { kind: LoopKind::Range { var, .. }, .. }) = s {
+                    r.insert(*var);
+                }
+            });
+            r
+        };
+        let mut recompute: HashSet<VarId> = HashSet::new();
+        loop {
+            let mut changed = false;
+            for v in needed.clone() {
+                if top.contains(&v) || recompute.contains(&v) || range_vars.contains(&v) || !stable.contains(&v) {
+                    continue;
+                }
+                let Some(rhs) = rhs_of.get(&v) else { continue };
+                let pure = matches!(
+                    rhs,
+                    Rhs::Atom(_)
+                        | Rhs::Unary(..)
+                        | Rhs::Binary(..)
+                        | Rhs::Prim { .. }
+                        | Rhs::Index(..)
+                        | Rhs::Field(..)
+                        | Rhs::Cast(..)
+                        | Rhs::CastAs(..)
+                        | Rhs::Tuple(_)
+                        | Rhs::NoDiff { .. }
+                ) || matches!(rhs, Rhs::InactiveMethod { method, .. } if method == "len");
+                let base_ok = match rhs {
+                    Rhs::Index(b, _) => stable.contains(b),
+                    _ => true,
+                };
+                let reads_ok = rhs.reads().iter().all(|u| stable.contains(u) || range_vars.contains(u));
+                if pure && base_ok && reads_ok && !matches!(body.vars[v].kind, Kind::Closure) {
+                    recompute.insert(v);
+                    changed = true;
+                }
+            }
+            for v in recompute.clone() {
+                for u in rhs_of[&v].reads() {
+                    if needed.insert(u) {
+                        changed = true;
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        self.needed = needed;
+        self.recompute = recompute;
+        self.stable = stable;
+        // A stack for every needed variable that is saved inside a block.
+        let mut stacks = HashMap::new();
+        let needed = &self.needed;
+        let mut names: Vec<(VarId, String)> = Vec::new();
+        for &v in needed {
+            if !top.contains(&v) && !self.recompute.contains(&v) && !range_vars.contains(&v) {
+                names.push((v, format!("{}_stack", body.vars[v].name)));
+            }
+        }
+        // Overwrites of needed variables inside blocks.
+        self.collect_overwrite_stacks(&body.block, 0, &mut names);
+        names.sort();
+        names.dedup();
+        for (v, n) in names {
+            let id = self.g.names.fresh(&n);
+            stacks.insert(v, id);
+        }
+        self.stacks = stacks;
+    }
+
+    fn collect_overwrite_stacks(&self, b: &Block, depth: usize, names: &mut Vec<(VarId, String)>) {
+        for s in &b.stmts {
+            match s {
+                Stmt::Assign { var, def: false, .. } | Stmt::IndexAssign { var, .. } | Stmt::Accumulate { var, .. }
+                    if depth > 0 && self.saves_on_write(*var) =>
+                {
+                    names.push((*var, format!("{}_stack", self.body().vars[*var].name)));
+                }
+                Stmt::If { then, els, .. } => {
+                    self.collect_overwrite_stacks(then, depth + 1, names);
+                    self.collect_overwrite_stacks(els, depth + 1, names);
+                }
+                Stmt::Match { arms, .. } => arms.iter().for_each(|a| self.collect_overwrite_stacks(&a.body, depth + 1, names)),
+                Stmt::Loop(l) => self.collect_overwrite_stacks(&l.body, depth + 1, names),
+                _ => {}
+            }
+        }
+    }
+
+    fn saves_on_write(&self, v: VarId) -> bool {
+        self.needed.contains(&v) && !self.body().vars[v].no_restore
+    }
+
+    /// Does a block contain any statement with adjoint or restore code?
+    fn has_rev(&self, b: &Block) -> bool {
+        let mut r = false;
+        walk_stmts(b, &mut |s| {
+            r |= match s {
+                Stmt::Let { rhs: Some(Rhs::Pop(_)), .. } => true,
+                Stmt::Let { var, rhs: Some(_) } => self.active(*var),
+                Stmt::Assign { var, .. } | Stmt::IndexAssign { var, .. } | Stmt::Push { var, .. } | Stmt::Accumulate { var, .. } => {
+                    self.active(*var) || self.needed.contains(var)
+                }
+                _ => false,
+            }
+        });
+        r
+    }
+
+    pub fn body_tokens(&mut self) -> TokenStream {
+        let rt = rt();
+        let body = self.body();
+        let mut stack_decls = TokenStream::new();
+        let mut stacks: Vec<_> = self.stacks.values().cloned().collect();
+        stacks.sort_by_key(|s| s.to_string());
+        for s in &stacks {
+            stack_decls.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+        }
+        let fwd = self.fwd_block(&body.block, 0);
+        // Adjoints of parameters and top-level variables.
+        let mut decls = TokenStream::new();
+        for (v, var) in body.vars.iter().enumerate() {
+            if var.param.is_some() && self.active(v) {
+                let d = &self.g.d[v];
+                let z = self.g.zero_of(v);
+                decls.extend(quote!(let mut #d = #z;));
+            }
+        }
+        decls.extend(self.adjoint_decls(&body.block));
+        let seed = self.seed.clone();
+        let seed_owned = match (self.conv, self.low.ret.by_value()) {
+            (Conv::User, true) => quote!(#seed),
+            (Conv::User, false) => quote!(#seed.to_vec()),
+            (_, true) => quote!(*#seed),
+            (_, false) => quote!(#seed.clone()),
+        };
+        let result = self.g.a(&body.result);
+        let seeding = match &body.result {
+            Atom::Var(v) | Atom::Ref(v) if self.active(*v) => {
+                let d = &self.g.d[*v];
+                let check = if self.conv == Conv::User && !self.low.ret.by_value() {
+                    quote!(#rt::check_len("derivative", "seed", #seed.len(), "the output", #result.len());)
+                } else {
+                    quote!()
+                };
+                quote!(#check #rt::accumulate(&mut #d, #seed_owned);)
+            }
+            _ => quote!(),
+        };
+        let rev = self.rev_stmts(&body.block, 0);
+        let adjs: Vec<TokenStream> = self
+            .low
+            .params
+            .iter()
+            .filter(|p| self.conv != Conv::User || self.active_params.contains(&p.var))
+            .map(|p| {
+                if self.active(p.var) {
+                    let d = &self.g.d[p.var];
+                    quote!(#d)
+                } else if !p.dtype.is_differentiable() {
+                    quote!(())
+                } else {
+                    p.dtype.const_zero().unwrap_or_else(|| {
+                        let x = &p.ident;
+                        quote!(#rt::zero_like(&#x))
+                    })
+                }
+            })
+            .collect();
+        let result_name = self.g.names.fresh("value");
+        match self.conv {
+            Conv::Pullback => {
+                let ret_adj = self.low.ret.adjoint();
+                quote! {
+                    #stack_decls
+                    #fwd
+                    let #result_name = #result.clone();
+                    (#result_name, move |#seed: &#ret_adj| {
+                        #decls
+                        #seeding
+                        #rev
+                        (#(#adjs,)*)
+                    })
+                }
+            }
+            _ => quote! {
+                #stack_decls
+                #fwd
+                #decls
+                #seeding
+                #rev
+                (#result, #(#adjs),*)
+            },
+        }
+    }
+
+    /// `let mut d_v = 0;` for the active variables declared directly in `b`.
+    fn adjoint_decls(&self, b: &Block) -> TokenStream {
+        let mut out = TokenStream::new();
+        for v in self.locals(b) {
+            if self.active(v) {
+                let d = &self.g.d[v];
+                let z = self.g.zero_of(v);
+                out.extend(quote!(let mut #d = #z;));
+            }
+        }
+        out
+    }
+
+    /// Variables declared directly in a block.
+    fn locals(&self, b: &Block) -> Vec<VarId> {
+        b.stmts
+            .iter()
+            .filter_map(|s| match s {
+                Stmt::Let { var, .. } => Some(*var),
+                _ => None,
+            })
+            .flat_map(|v| std::iter::once(v).chain(self.pullbacks.get(&v).copied()))
+            .collect()
+    }
+
+    // ---------------------------------------------------------------- forward sweep
+
+    fn fwd_block(&mut self, b: &Block, depth: usize) -> TokenStream {
+        let mut out = TokenStream::new();
+        for s in &b.stmts {
+            out.extend(self.fwd_stmt(s, depth));
+        }
+        if depth > 0 {
+            // Block locals the reverse block needs and cannot recompute.
+            let mut extra: Vec<VarId> = Vec::new();
+            for v in self.locals(b) {
+                extra.push(v);
+            }
+            for v in extra {
+                if self.needed.contains(&v) && !self.recompute.contains(&v) {
+                    if let Some(s) = self.stacks.get(&v) {
+                        let x = self.g.v(v);
+                        out.extend(quote!(#s.push(#x);));
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    fn save(&mut self, v: VarId, value: TokenStream, depth: usize) -> TokenStream {
+        if depth > 0 {
+            let s = &self.stacks[&v];
+            quote!(#s.push(#value);)
+        } else {
+            let name = self.g.names.fresh(&format!("{}_saved", self.body().vars[v].name));
+            self.saves.push(name.clone());
+            quote!(let #name = #value;)
+        }
+    }
+
+    fn fwd_stmt(&mut self, s: &Stmt, depth: usize) -> TokenStream {
+        let rt = rt();
+        match s {
+            Stmt::Let { var, rhs: None } => {
+                let v = self.g.v(*var);
+                quote!(let #v;)
+            }
+            Stmt::Let { var, rhs: Some(rhs) } => {
+                let v = self.g.v(*var);
+                let m = self.g.mut_kw(*var);
+                if let (Rhs::Call { path, args }, Some(pb)) = (rhs, self.pullbacks.get(var)) {
+                    let pb = self.g.v(*pb);
+                    let path = derived_path(path, "pullback");
+                    let args = args.iter().map(|a| self.g.a(a));
+                    return quote!(let (#m #v, #pb) = #path(#(#args),*););
+                }
+                let p = self.g.rhs(rhs);
+                quote!(let #m #v = #p;)
+            }
+            Stmt::Assign { var, rhs, def } => {
+                let v = self.g.v(*var);
+                let p = self.g.rhs(rhs);
+                let save = if !def && self.saves_on_write(*var) {
+                    self.save(*var, quote!(#v.clone()), depth)
+                } else {
+                    quote!()
+                };
+                quote!(#save #v = #p;)
+            }
+            Stmt::IndexAssign { var, index, value } => {
+                let v = self.g.v(*var);
+                let idx: Vec<_> = index.iter().map(|i| self.g.a(i)).collect();
+                let val = self.g.a(value);
+                let save = if self.saves_on_write(*var) {
+                    self.save(*var, quote!(#v #([#idx])*), depth)
+                } else {
+                    quote!()
+                };
+                quote!(#save #v #([#idx])* = #val;)
+            }
+            Stmt::Push { var, value } => {
+                let v = self.g.v(*var);
+                let val = self.g.a(value);
+                quote!(#v.push(#val);)
+            }
+            Stmt::Accumulate { var, value } => {
+                let v = self.g.v(*var);
+                let val = self.g.a(value);
+                let save = if self.saves_on_write(*var) {
+                    self.save(*var, quote!(#v.clone()), depth)
+                } else {
+                    quote!()
+                };
+                quote!(#save #rt::accumulate(&mut #v, #val);)
+            }
+            Stmt::Discard(rhs) => {
+                let p = self.g.rhs(rhs);
+                quote!(#p;)
+            }
+            Stmt::If { cond, then, els } => {
+                let c = self.g.a(cond);
+                let t = self.fwd_block(then, depth + 1);
+                let e = self.fwd_block(els, depth + 1);
+                if e.is_empty() {
+                    quote!(if #c { #t })
+                } else {
+                    quote!(if #c { #t } else { #e })
+                }
+            }
+            Stmt::Match { scrut, arms, .. } => {
+                let sc = self.g.a(scrut);
+                let arms: Vec<TokenStream> = arms
+                    .iter()
+                    .map(|a| {
+                        let pat = &a.pat;
+                        let b = self.fwd_block(&a.body, depth + 1);
+                        quote!(#pat => { #b })
+                    })
+                    .collect();
+                quote!(match #sc { #(#arms)* })
+            }
+            Stmt::Loop(l) => {
+                let label = self.labels[l.id].as_ref().map(|l| quote!(#l:));
+                let body = self.fwd_block(&l.body, depth + 1);
+                // Loop-header bindings are locals of the body.
+                let mut header_push = TokenStream::new();
+                if let LoopKind::Iter { binds, .. } = &l.kind {
+                    for b in binds {
+                        if let Some(s) = self.stacks.get(b) {
+                            let x = self.g.v(*b);
+                            header_push.extend(quote!(#s.push(#x);));
+                        }
+                    }
+                }
+                match &l.kind {
+                    LoopKind::Range { var, lo, hi, inclusive } => {
+                        let v = self.g.v(*var);
+                        let (lo, hi) = (self.g.a(lo), self.g.a(hi));
+                        let range = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
+                        quote!(#label for #v in #range { #body })
+                    }
+                    LoopKind::Iter { pat, iter, .. } => quote!(#label for #pat in #iter { #header_push #body }),
+                    LoopKind::While { cond_stmts, cond } => {
+                        let c = self.g.a(cond);
+                        if cond_stmts.stmts.is_empty() {
+                            quote!(#label while #c { #body })
+                        } else {
+                            let cs = self.fwd_block(cond_stmts, depth + 1);
+                            quote!(#label loop { #cs if !#c { break; } #body })
+                        }
+                    }
+                    LoopKind::Loop => quote!(#label loop { #body }),
+                }
+            }
+            Stmt::Break(id) => {
+                let l = &self.labels[*id];
+                quote!(break #l;)
+            }
+            Stmt::Continue(id) => {
+                let l = &self.labels[*id];
+                quote!(continue #l;)
+            }
+            Stmt::Return(_) => unreachable!("returns are lowered to flags before the reverse transform"),
+            Stmt::Inactive(ts) => ts.clone(),
+        }
+    }
+
+    // ---------------------------------------------------------------- reverse sweep
+
+    fn rev_stmts(&mut self, b: &Block, depth: usize) -> TokenStream {
+        let mut out = TokenStream::new();
+        for s in b.stmts.iter().rev() {
+            out.extend(self.rev_stmt(s, depth));
+        }
+        out
+    }
+
+    /// The reverse of a nested block: bring its locals back, declare their
+    /// adjoints, then the statements backwards.
+    fn rev_block(&mut self, b: &Block, depth: usize) -> TokenStream {
+        let inner = self.rev_stmts(b, depth);
+        if inner.is_empty() {
+            return inner;
+        }
+        let mut pro = TokenStream::new();
+        let locals = self.locals(b);
+        for &v in &locals {
+            if self.needed.contains(&v) && !self.recompute.contains(&v) {
+                if let Some(s) = self.stacks.get(&v) {
+                    let x = self.g.v(v);
+                    let m = if self.g.mutated.contains(&v) { quote!(mut) } else { quote!() };
+                    let rt = rt();
+                    pro.extend(quote!(let #m #x = #rt::pop(&mut #s);));
+                }
+            }
+        }
+        for s in &b.stmts {
+            if let Stmt::Let { var, rhs: Some(rhs) } = s {
+                if self.recompute.contains(var) {
+                    let x = self.g.v(*var);
+                    let p = self.g.rhs(rhs);
+                    pro.extend(quote!(let #x = #p;));
+                }
+            }
+        }
+        let decls = self.adjoint_decls(b);
+        quote!(#pro #decls #inner)
+    }
+
+    fn restore(&mut self, v: VarId, place: TokenStream, depth: usize) -> TokenStream {
+        if depth > 0 {
+            let s = &self.stacks[&v];
+            let rt = rt();
+            quote!(#place = #rt::pop(&mut #s);)
+        } else {
+            let name = self.saves.pop().expect("a save for every restore");
+            quote!(#place = #name;)
+        }
+    }
+
+    /// `target += value` for an adjoint of the given kind.
+    fn acc(&self, target: TokenStream, kind: &Kind, value: TokenStream) -> TokenStream {
+        match kind {
+            Kind::Float => quote!(#target += #value;),
+            _ => {
+                let rt = rt();
+                quote!(#rt::accumulate(&mut #target, #value);)
+            }
+        }
+    }
+
+    fn acc_atom(&self, a: &Atom, value: TokenStream) -> TokenStream {
+        match a.var() {
+            Some(v) if self.active(v) => {
+                let d = &self.g.d[v];
+                self.acc(quote!(#d), &self.body().vars[v].kind, value)
+            }
+            _ => quote!(),
+        }
+    }
+
+    fn sub_atom(&self, a: &Atom, value: TokenStream) -> TokenStream {
+        match a.var() {
+            Some(v) if self.active(v) => {
+                let d = &self.g.d[v];
+                match &self.body().vars[v].kind {
+                    Kind::Float => quote!(#d -= #value;),
+                    k => self.acc(quote!(#d), k, quote!(-(#value))),
+                }
+            }
+            _ => quote!(),
+        }
+    }
+
+    /// Adjoint propagation of `var = rhs` with adjoint `d` (an expression).
+    fn propagate(&mut self, var: VarId, rhs: &Rhs, d: &TokenStream, out_val: &TokenStream) -> TokenStream {
+        let g = &*self.g;
+        let rt = rt();
+        match rhs {
+            Rhs::Atom(a) | Rhs::Copy(a, _) | Rhs::Unary(UnOp::Deref, a) => self.acc_atom(a, d.clone()),
+            Rhs::Unary(UnOp::Neg, a) => self.sub_atom(a, d.clone()),
+            Rhs::Unary(UnOp::Not, _) | Rhs::Binary(BinOp::Other(_), ..) => quote!(),
+            Rhs::Binary(op, a, b) => {
+                let (av, bv) = (g.a(a), g.a(b));
+                match op {
+                    BinOp::Add => {
+                        let x = self.acc_atom(a, d.clone());
+                        let y = self.acc_atom(b, d.clone());
+                        quote!(#x #y)
+                    }
+                    BinOp::Sub => {
+                        let x = self.acc_atom(a, d.clone());
+                        let y = self.sub_atom(b, d.clone());
+                        quote!(#x #y)
+                    }
+                    BinOp::Mul => {
+                        let x = self.acc_atom(a, quote!(#d * #bv));
+                        let y = self.acc_atom(b, quote!(#av * #d));
+                        quote!(#x #y)
+                    }
+                    BinOp::Div => {
+                        let x = self.acc_atom(a, quote!(#d / #bv));
+                        let y = self.sub_atom(b, quote!(#d * #av / (#bv * #bv)));
+                        quote!(#x #y)
+                    }
+                    BinOp::Rem => {
+                        let x = self.acc_atom(a, d.clone());
+                        let y = self.sub_atom(b, quote!(#d * (#av / #bv).trunc()));
+                        quote!(#x #y)
+                    }
+                    BinOp::Other(_) => quote!(),
+                }
+            }
+            Rhs::Prim { rule, args, int_arg } => {
+                let row = &Rules::get().rows[*rule];
+                if row.zero {
+                    return quote!();
+                }
+                let arg_ts: Vec<TokenStream> = args.iter().map(|a| g.a(a)).collect();
+                let int_ts = int_arg.as_ref().map(|a| g.a(a));
+                let mut out = TokenStream::new();
+                for (k, a) in args.iter().enumerate() {
+                    if a.var().is_some_and(|v| self.active(v)) {
+                        let p = row.partial(k, &arg_ts, int_ts.as_ref(), out_val);
+                        out.extend(self.acc_atom(a, times(d, &p)));
+                    }
+                }
+                out
+            }
+            Rhs::Index(b, idx) => {
+                if !self.active(*b) {
+                    return quote!();
+                }
+                let db = &g.d[*b];
+                let idx = idx.iter().map(|i| g.a(i));
+                let mut k = self.body().vars[*b].kind.clone();
+                for _ in 0..match rhs {
+                    Rhs::Index(_, i) => i.len(),
+                    _ => 0,
+                } {
+                    k = k.element();
+                }
+                self.acc(quote!(#db #([#idx])*), &k, d.clone())
+            }
+            Rhs::Field(a, i) => match a.var() {
+                Some(v) if self.active(v) => {
+                    let da = &g.d[v];
+                    let k = match &self.body().vars[v].kind {
+                        Kind::Tuple(ks) => ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown),
+                        _ => Kind::Unknown,
+                    };
+                    self.acc(quote!(#da.#i), &k, d.clone())
+                }
+                _ => quote!(),
+            },
+            Rhs::Tuple(xs) => {
+                let mut out = TokenStream::new();
+                for (i, a) in xs.iter().enumerate() {
+                    let i = syn::Index::from(i);
+                    out.extend(self.acc_atom(a, quote!(#d.#i)));
+                }
+                out
+            }
+            Rhs::Array(xs) | Rhs::VecLit(xs) => {
+                let mut out = TokenStream::new();
+                for (i, a) in xs.iter().enumerate() {
+                    out.extend(self.acc_atom(a, quote!(#d[#i])));
+                }
+                out
+            }
+            Rhs::Repeat { elem, .. } => match elem.var() {
+                Some(v) if self.active(v) => {
+                    let de = &g.d[v];
+                    quote!(for e in #d.iter() { #de += *e; })
+                }
+                _ => quote!(),
+            },
+            Rhs::Cast(a, _) | Rhs::CastAs(a, _) => {
+                let av = g.a(a);
+                self.acc_atom(a, quote!(#rt::cast_as(#d, #av)))
+            }
+            Rhs::Call { path, args } => {
+                let outs: Vec<syn::Ident> = args.iter().map(|_| self.g.names.fresh("d_arg")).collect();
+                let pats = args.iter().zip(&outs).map(|(a, o)| {
+                    if a.var().is_some_and(|v| self.active(v)) {
+                        quote!(#o)
+                    } else {
+                        quote!(_)
+                    }
+                });
+                let call = match self.pullbacks.get(&var) {
+                    Some(pb) => {
+                        let pb = self.g.v(*pb);
+                        quote!(#pb(&#d))
+                    }
+                    None => {
+                        let vjp = derived_path(path, "vjp");
+                        let args = args.iter().map(|a| self.g.a(a));
+                        quote!(#vjp(#(#args,)* &#d).1)
+                    }
+                };
+                let pats: Vec<_> = pats.collect();
+                let bind = if self.pullbacks.contains_key(&var) {
+                    quote!(let (#(#pats,)*) = #call;)
+                } else {
+                    let vjp_call = call;
+                    quote!(let (_, #(#pats),*) = { let r = #vjp_call; r };)
+                };
+                let _ = bind;
+                let call_expr = match self.pullbacks.get(&var) {
+                    Some(pb) => {
+                        let pb = self.g.v(*pb);
+                        quote!(let (#(#pats,)*) = #pb(&#d);)
+                    }
+                    None => {
+                        let vjp = derived_path(path, "vjp");
+                        let args = args.iter().map(|a| self.g.a(a));
+                        quote!(let (_, #(#pats),*) = #vjp(#(#args,)* &#d);)
+                    }
+                };
+                let mut accs = TokenStream::new();
+                for (a, o) in args.iter().zip(&outs) {
+                    accs.extend(self.acc_atom(a, quote!(#o)));
+                }
+                quote!(#call_expr #accs)
+            }
+            Rhs::Pop(s) => {
+                if self.active(*s) {
+                    let ds = &g.d[*s];
+                    quote!(#ds.push(#d);)
+                } else {
+                    quote!()
+                }
+            }
+            Rhs::InactiveMethod { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) | Rhs::VecNew(_) => quote!(),
+        }
+    }
+
+    fn rev_stmt(&mut self, s: &Stmt, depth: usize) -> TokenStream {
+        let rt = rt();
+        match s {
+            Stmt::Let { rhs: None, .. } | Stmt::Discard(_) | Stmt::Inactive(_) | Stmt::Break(_) | Stmt::Continue(_) => quote!(),
+            Stmt::Let { var, rhs: Some(rhs) } => {
+                let mut out = TokenStream::new();
+                if let Rhs::Pop(st) = rhs {
+                    // Undo the pop: the value goes back on the stack.
+                    if self.needed.contains(st) {
+                        let sv = self.g.v(*st);
+                        let v = self.g.v(*var);
+                        out.extend(quote!(#sv.push(#v.clone());));
+                    }
+                }
+                if !self.active(*var) {
+                    return out;
+                }
+                let d = self.g.d[*var].clone();
+                let v = self.g.v(*var);
+                out.extend(self.propagate(*var, rhs, &quote!(#d), &quote!(#v)));
+                out
+            }
+            Stmt::Assign { var, rhs, def } => {
+                let v = self.g.v(*var);
+                let mut out = TokenStream::new();
+                let restores = !def && self.saves_on_write(*var);
+                if !self.active(*var) {
+                    if restores {
+                        out.extend(self.restore(*var, quote!(#v), depth));
+                    }
+                    return out;
+                }
+                let d = self.g.d[*var].clone();
+                let kind = self.body().vars[*var].kind.clone();
+                let (dexpr, take) = if *def {
+                    (quote!(#d), quote!())
+                } else {
+                    let t = self.g.names.fresh(&format!("{d}_new"));
+                    let z = self.g.zero_of(*var);
+                    let take = if matches!(kind, Kind::Float) {
+                        quote!(let #t = #d; #d = #z;)
+                    } else {
+                        quote!(let #t = ::core::mem::replace(&mut #d, #z);)
+                    };
+                    (quote!(#t), take)
+                };
+                out.extend(take);
+                let out_val = if restores && matches!(rhs, Rhs::Prim { rule, .. } if Rules::get().rows[*rule].uses_out) {
+                    let o = self.g.names.fresh(&format!("{v}_out"));
+                    out.extend(quote!(let #o = #v;));
+                    quote!(#o)
+                } else {
+                    quote!(#v)
+                };
+                if restores {
+                    out.extend(self.restore(*var, quote!(#v), depth));
+                }
+                out.extend(self.propagate(*var, rhs, &dexpr, &out_val));
+                out
+            }
+            Stmt::IndexAssign { var, index, value } => {
+                let v = self.g.v(*var);
+                let idx: Vec<_> = index.iter().map(|i| self.g.a(i)).collect();
+                let mut out = TokenStream::new();
+                if self.active(*var) {
+                    let d = self.g.d[*var].clone();
+                    let t = self.g.names.fresh(&format!("{d}_elem"));
+                    let ek = {
+                        let mut k = self.body().vars[*var].kind.clone();
+                        for _ in index {
+                            k = k.element();
+                        }
+                        k
+                    };
+                    let z = const_zero(&ek).unwrap_or_else(|| quote!(#rt::zero_like(&#d #([#idx])*)));
+                    out.extend(quote!(let #t = ::core::mem::replace(&mut #d #([#idx])*, #z);));
+                    out.extend(self.acc_atom(value, quote!(#t)));
+                }
+                if self.saves_on_write(*var) {
+                    out.extend(self.restore(*var, quote!(#v #([#idx])*), depth));
+                }
+                out
+            }
+            Stmt::Push { var, value } => {
+                let mut out = TokenStream::new();
+                if self.active(*var) {
+                    let d = &self.g.d[*var];
+                    let t = self.g.names.fresh(&format!("{d}_top"));
+                    out.extend(quote!(let #t = #rt::pop(&mut #d);));
+                    out.extend(self.acc_atom(value, quote!(#t)));
+                }
+                if self.needed.contains(var) {
+                    let v = self.g.v(*var);
+                    out.extend(quote!(#rt::pop(&mut #v);));
+                }
+                out
+            }
+            Stmt::Accumulate { var, value } => {
+                let mut out = TokenStream::new();
+                if self.active(*var) {
+                    let d = &self.g.d[*var];
+                    out.extend(self.acc_atom(value, quote!(#d.clone())));
+                }
+                if self.saves_on_write(*var) {
+                    let v = self.g.v(*var);
+                    out.extend(self.restore(*var, quote!(#v), depth));
+                }
+                out
+            }
+            Stmt::If { cond, then, els } => {
+                let t = self.rev_block(then, depth + 1);
+                let e = self.rev_block(els, depth + 1);
+                if t.is_empty() && e.is_empty() {
+                    return quote!();
+                }
+                let c = self.g.a(cond);
+                if e.is_empty() {
+                    quote!(if #c { #t })
+                } else if t.is_empty() {
+                    quote!(if !#c { #e })
+                } else {
+                    quote!(if #c { #t } else { #e })
+                }
+            }
+            Stmt::Match { arms, record, .. } => {
+                let bodies: Vec<TokenStream> = arms.iter().map(|a| self.rev_block(&a.body, depth + 1)).collect();
+                if bodies.iter().all(TokenStream::is_empty) {
+                    return quote!();
+                }
+                let r = self.g.v(record.expect("prepare records match arms"));
+                let arms = bodies.iter().enumerate().map(|(i, b)| quote!(#i => { #b }));
+                quote!(match #r { #(#arms)* _ => {} })
+            }
+            Stmt::Loop(l) => {
+                let body = self.rev_block(&l.body, depth + 1);
+                if body.is_empty() {
+                    return quote!();
+                }
+                match (&l.kind, l.counter) {
+                    (LoopKind::Range { var, lo, hi, inclusive }, None) => {
+                        let v = self.g.v(*var);
+                        let (lo, hi) = (self.g.a(lo), self.g.a(hi));
+                        let range = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
+                        quote!(for #v in (#range).rev() { #body })
+                    }
+                    (LoopKind::Range { var, lo, .. }, Some(c)) => {
+                        let v = self.g.v(*var);
+                        let lo = self.g.a(lo);
+                        let c = self.g.v(c);
+                        quote!(for #v in (#lo..#lo + #c).rev() { #body })
+                    }
+                    (_, Some(c)) => {
+                        let c = self.g.v(c);
+                        quote!(for _ in 0..#c { #body })
+                    }
+                    (_, None) => unreachable!("non-range loops always count"),
+                }
+            }
+            Stmt::Return(_) => unreachable!("returns are lowered to flags before the reverse transform"),
+        }
+    }
+}
+
