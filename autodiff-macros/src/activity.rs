@@ -34,7 +34,9 @@ impl Activity {
             Rhs::Binary(BinOp::Other(_), ..) => false,
             Rhs::Binary(_, a, b) => va(a) || va(b),
             Rhs::Prim { rule, args, .. } => !Rules::get().rows[*rule].zero && args.iter().any(va),
-            Rhs::InactiveMethod { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) | Rhs::VecNew(_) => false,
+            Rhs::InactiveMethod { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) | Rhs::VecNew(_) => {
+                false
+            }
             Rhs::Call { args, .. } => args.iter().any(va),
             Rhs::Pop(s) | Rhs::Index(s, _) => self.varied[*s],
             Rhs::Tuple(xs) | Rhs::Array(xs) | Rhs::VecLit(xs) => xs.iter().any(va),
@@ -66,12 +68,18 @@ pub fn analyze(body: &Body, active_params: &[VarId]) -> Activity {
         };
         let mut todo: Vec<VarId> = Vec::new();
         walk_stmts(&body.block, &mut |s| match s {
-            Stmt::Let { var, rhs: Some(rhs) } | Stmt::Assign { var, rhs, .. } => {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs, .. } => {
                 if act.rhs_varied(rhs) {
                     todo.push(*var);
                 }
             }
-            Stmt::IndexAssign { var, value, .. } | Stmt::Push { var, value } | Stmt::Accumulate { var, value } => {
+            Stmt::IndexAssign { var, value, .. }
+            | Stmt::Push { var, value }
+            | Stmt::Accumulate { var, value } => {
                 if value.var().is_some_and(|v| act.varied[v]) {
                     todo.push(*var);
                 }
@@ -98,12 +106,18 @@ pub fn analyze(body: &Body, active_params: &[VarId]) -> Activity {
     loop {
         let mut todo: Vec<VarId> = Vec::new();
         walk_stmts(&body.block, &mut |s| match s {
-            Stmt::Let { var, rhs: Some(rhs) } | Stmt::Assign { var, rhs, .. } => {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs, .. } => {
                 if act.useful[*var] && act.rhs_varied(rhs) {
                     todo.extend(rhs.reads().into_iter().filter(|v| act.varied[*v]));
                 }
             }
-            Stmt::IndexAssign { var, value, .. } | Stmt::Push { var, value } | Stmt::Accumulate { var, value } => {
+            Stmt::IndexAssign { var, value, .. }
+            | Stmt::Push { var, value }
+            | Stmt::Accumulate { var, value } => {
                 if act.useful[*var] {
                     todo.extend(value.var().filter(|v| act.varied[*v]));
                 }

@@ -44,18 +44,25 @@ impl Parse for Arg {
             "dump" => Ok(Arg::Dump),
             "wrt" => {
                 if !input.peek(syn::token::Paren) {
-                    return Err(syn::Error::new(id.span(), "`wrt` lists the active parameters: `wrt(x, y)`"));
+                    return Err(syn::Error::new(
+                        id.span(),
+                        "`wrt` lists the active parameters: `wrt(x, y)`",
+                    ));
                 }
                 let content;
                 syn::parenthesized!(content in input);
                 let names = Punctuated::<Ident, Token![,]>::parse_terminated(&content)?;
                 if names.is_empty() {
-                    return Err(syn::Error::new(id.span(), "`wrt()` needs at least one parameter name"));
+                    return Err(syn::Error::new(
+                        id.span(),
+                        "`wrt()` needs at least one parameter name",
+                    ));
                 }
                 Ok(Arg::Wrt(names.into_iter().collect()))
             }
             other => {
-                let hint = crate::lower::suggest(other, ["forward", "reverse", "wrt", "dump"].into_iter());
+                let hint =
+                    crate::lower::suggest(other, ["forward", "reverse", "wrt", "dump"].into_iter());
                 Err(syn::Error::new(
                     id.span(),
                     format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `wrt(...)` or `dump`"),
@@ -74,7 +81,10 @@ impl Parse for Args {
             match a {
                 Arg::Mode(m) => {
                     if args.modes.contains(&m) {
-                        return Err(syn::Error::new(span, format!("mode `{}` given twice", m.suffix())));
+                        return Err(syn::Error::new(
+                            span,
+                            format!("mode `{}` given twice", m.suffix()),
+                        ));
                     }
                     args.modes.push(m)
                 }
@@ -101,7 +111,10 @@ impl Parse for Args {
 
 /// Is this attribute one of ours (`differentiate` or `...::differentiate`)?
 pub fn is_differentiate(attr: &syn::Attribute) -> bool {
-    attr.path().segments.last().is_some_and(|s| s.ident == "differentiate")
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "differentiate")
 }
 
 pub fn parse_attr(attr: &syn::Attribute) -> syn::Result<Args> {

@@ -45,7 +45,9 @@ impl<'g, 'a> Forward<'g, 'a> {
         match self.g.da(a) {
             Some(d) => d,
             None => match a.var() {
-                Some(v) if crate::gen::const_zero(&self.g.body.vars[v].kind).is_some() => self.g.zero_of(v),
+                Some(v) if crate::gen::const_zero(&self.g.body.vars[v].kind).is_some() => {
+                    self.g.zero_of(v)
+                }
                 _ => self.out_zero_for(a),
             },
         }
@@ -85,12 +87,10 @@ impl<'g, 'a> Forward<'g, 'a> {
                         (None, Some(y)) => Some(quote!(-#y)),
                         (None, None) => None,
                     },
-                    BinOp::Mul => sum(
-                        [da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#av * #y))]
-                            .into_iter()
-                            .flatten()
-                            .collect(),
-                    ),
+                    BinOp::Mul => sum([da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#av * #y))]
+                        .into_iter()
+                        .flatten()
+                        .collect()),
                     BinOp::Div => match (da, db) {
                         (Some(x), None) => Some(quote!(#x / #bv)),
                         (Some(x), Some(y)) => Some(quote!((#x - #out * #y) / #bv)),
@@ -108,7 +108,11 @@ impl<'g, 'a> Forward<'g, 'a> {
                     BinOp::Other(_) => None,
                 }
             }
-            Rhs::Prim { rule, args, int_arg } => {
+            Rhs::Prim {
+                rule,
+                args,
+                int_arg,
+            } => {
                 let row = &Rules::get().rows[*rule];
                 if row.zero {
                     return None;
@@ -236,7 +240,10 @@ impl<'g, 'a> Forward<'g, 'a> {
                     quote!(let #v;)
                 }
             }
-            Stmt::Let { var, rhs: Some(rhs) } => {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            } => {
                 let v = self.g.v(*var);
                 let m = self.g.mut_kw(*var);
                 let d = self.g.d[*var].clone();
@@ -281,7 +288,9 @@ impl<'g, 'a> Forward<'g, 'a> {
                 }
                 let reads_self = rhs.reads().contains(var);
                 if *def || !reads_self {
-                    let t = self.tangent(rhs, &quote!(#v)).unwrap_or_else(|| self.zero_init(*var, rhs));
+                    let t = self
+                        .tangent(rhs, &quote!(#v))
+                        .unwrap_or_else(|| self.zero_init(*var, rhs));
                     quote! {
                         #v = #primal;
                         #d = #t;
@@ -289,7 +298,9 @@ impl<'g, 'a> Forward<'g, 'a> {
                 } else {
                     // The tangent reads the old value: compute both before writing.
                     let nv = self.g.names.fresh(&format!("{v}_new"));
-                    let t = self.tangent(rhs, &quote!(#nv)).unwrap_or_else(|| self.zero_init(*var, rhs));
+                    let t = self
+                        .tangent(rhs, &quote!(#nv))
+                        .unwrap_or_else(|| self.zero_init(*var, rhs));
                     quote! {
                         let #nv = #primal;
                         #d = #t;
@@ -370,7 +381,12 @@ impl<'g, 'a> Forward<'g, 'a> {
                 self.loop_stack.pop();
                 let label = self.labels[l.id].as_ref().map(|l| quote!(#l:));
                 match &l.kind {
-                    LoopKind::Range { var, lo, hi, inclusive } => {
+                    LoopKind::Range {
+                        var,
+                        lo,
+                        hi,
+                        inclusive,
+                    } => {
                         let v = self.g.v(*var);
                         let (lo, hi) = (self.g.a(lo), self.g.a(hi));
                         if *inclusive {
@@ -434,7 +450,12 @@ impl PipeRef for TokenStream {
 /// jumps to an outer one.
 pub fn loop_labels(body: &Body) -> Vec<Option<syn::Lifetime>> {
     let mut labels: Vec<Option<syn::Lifetime>> = vec![None; body.loops];
-    fn visit(b: &Block, stack: &mut Vec<LoopId>, labels: &mut Vec<Option<syn::Lifetime>>, need: &mut Vec<bool>) {
+    fn visit(
+        b: &Block,
+        stack: &mut Vec<LoopId>,
+        labels: &mut Vec<Option<syn::Lifetime>>,
+        need: &mut Vec<bool>,
+    ) {
         for s in &b.stmts {
             match s {
                 Stmt::Loop(l) => {
@@ -470,7 +491,10 @@ pub fn loop_labels(body: &Body) -> Vec<Option<syn::Lifetime>> {
     visit(&body.block, &mut Vec::new(), &mut labels, &mut need);
     for (id, n) in need.iter().enumerate() {
         if *n && labels[id].is_none() {
-            labels[id] = Some(syn::Lifetime::new(&format!("'loop{id}"), proc_macro2::Span::call_site()));
+            labels[id] = Some(syn::Lifetime::new(
+                &format!("'loop{id}"),
+                proc_macro2::Span::call_site(),
+            ));
         }
     }
     labels

@@ -67,13 +67,21 @@ impl<'a> Gen<'a> {
             .collect();
         let mut mutated = HashSet::new();
         walk_stmts(&body.block, &mut |s| match s {
-            Stmt::Assign { var, def: false, .. }
+            Stmt::Assign {
+                var, def: false, ..
+            }
             | Stmt::IndexAssign { var, .. }
             | Stmt::Push { var, .. }
             | Stmt::Accumulate { var, .. } => {
                 mutated.insert(*var);
             }
-            Stmt::Let { rhs: Some(Rhs::Pop(s)), .. } | Stmt::Assign { rhs: Rhs::Pop(s), .. } => {
+            Stmt::Let {
+                rhs: Some(Rhs::Pop(s)),
+                ..
+            }
+            | Stmt::Assign {
+                rhs: Rhs::Pop(s), ..
+            } => {
                 mutated.insert(*s);
             }
             _ => {}
@@ -117,7 +125,9 @@ impl<'a> Gen<'a> {
     /// A zero derivative shaped like variable `v` (which must be in scope when
     /// its kind does not fix the shape).
     pub fn zero_of(&self, v: VarId) -> TokenStream {
-        self.zero_kind(&self.body.vars[v].kind, || self.v(v).into_token_stream_ref())
+        self.zero_kind(&self.body.vars[v].kind, || {
+            self.v(v).into_token_stream_ref()
+        })
     }
 
     pub fn zero_atom(&self, a: &Atom) -> TokenStream {
@@ -159,7 +169,11 @@ impl<'a> Gen<'a> {
                 let op = bin_tokens(*op);
                 quote!(#a #op #b)
             }
-            Rhs::Prim { rule, args, int_arg } => {
+            Rhs::Prim {
+                rule,
+                args,
+                int_arg,
+            } => {
                 let name = format_ident!("{}", Rules::get().rows[*rule].name);
                 let recv = self.recv(&args[0]);
                 let rest = args[1..].iter().chain(int_arg.iter()).map(|a| self.a(a));
@@ -304,7 +318,8 @@ pub fn derived_path(path: &syn::Path, suffix: &str) -> syn::Path {
         let new = format_ident!("{}_{}", last, suffix);
         p.segments.last_mut().unwrap().ident = new;
     } else {
-        p.segments.push(syn::PathSegment::from(format_ident!("__{}", suffix)));
+        p.segments
+            .push(syn::PathSegment::from(format_ident!("__{}", suffix)));
     }
     p
 }
@@ -329,5 +344,8 @@ pub fn times(d: &TokenStream, p: &syn::Expr) -> TokenStream {
 }
 
 fn needs_parens(e: &syn::Expr) -> bool {
-    matches!(e, syn::Expr::Binary(_) | syn::Expr::If(_) | syn::Expr::Unary(_) | syn::Expr::Cast(_))
+    matches!(
+        e,
+        syn::Expr::Binary(_) | syn::Expr::If(_) | syn::Expr::Unary(_) | syn::Expr::Cast(_)
+    )
 }

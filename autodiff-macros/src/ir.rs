@@ -158,9 +158,15 @@ pub enum Rhs {
         args: Vec<Atom>,
     },
     /// A call to a function with derivatives (`#[differentiate]` or a custom rule).
-    Call { path: syn::Path, args: Vec<Atom> },
+    Call {
+        path: syn::Path,
+        args: Vec<Atom>,
+    },
     /// A call to one of the runtime's zero-derivative helpers.
-    NoDiff { path: syn::Path, args: Vec<Atom> },
+    NoDiff {
+        path: syn::Path,
+        args: Vec<Atom>,
+    },
     /// `zero_like(&x)` in generated code: a constant.
     ZeroLike(Atom),
     /// `cast_as(value, like)`: linear in `value`.
@@ -176,7 +182,11 @@ pub enum Rhs {
     /// `vec![a, b]`
     VecLit(Vec<Atom>),
     /// `[elem; len]` (`vec == false`) or `vec![elem; len]`.
-    Repeat { elem: Atom, len: syn::Expr, vec: bool },
+    Repeat {
+        elem: Atom,
+        len: syn::Expr,
+        vec: bool,
+    },
     /// `Vec::new()` / `Vec::with_capacity(n)`.
     VecNew(Option<Atom>),
     /// `x as T`.
@@ -189,21 +199,46 @@ pub enum Rhs {
 #[derive(Clone)]
 pub enum Stmt {
     /// `let [mut] v = rhs;` (`rhs == None`: `let v;`, assigned later).
-    Let { var: VarId, rhs: Option<Rhs> },
+    Let {
+        var: VarId,
+        rhs: Option<Rhs>,
+    },
     /// `v = rhs;` `def` is true when this is the variable's first value on every
     /// path (a `let v;` assigned in the branches of an `if`): nothing is overwritten.
-    Assign { var: VarId, rhs: Rhs, def: bool },
+    Assign {
+        var: VarId,
+        rhs: Rhs,
+        def: bool,
+    },
     /// `v[i]... = value;`
-    IndexAssign { var: VarId, index: Vec<Atom>, value: Atom },
+    IndexAssign {
+        var: VarId,
+        index: Vec<Atom>,
+        value: Atom,
+    },
     /// `v.push(value);`
-    Push { var: VarId, value: Atom },
+    Push {
+        var: VarId,
+        value: Atom,
+    },
     /// `accumulate(&mut v, value);` (`v += value` for any adjoint type).
-    Accumulate { var: VarId, value: Atom },
+    Accumulate {
+        var: VarId,
+        value: Atom,
+    },
     /// A call whose result is discarded (only for inactive calls).
     Discard(Rhs),
-    If { cond: Atom, then: Block, els: Block },
+    If {
+        cond: Atom,
+        then: Block,
+        els: Block,
+    },
     /// `record` (reverse mode): a variable set to the index of the arm taken.
-    Match { scrut: Atom, arms: Vec<Arm>, record: Option<VarId> },
+    Match {
+        scrut: Atom,
+        arms: Vec<Arm>,
+        record: Option<VarId>,
+    },
     Loop(Loop),
     Break(LoopId),
     Continue(LoopId),
@@ -229,6 +264,9 @@ pub struct Loop {
     /// Reverse mode: a counter of the iterations run, when the reverse sweep
     /// cannot re-run the range.
     pub counter: Option<VarId>,
+    /// Reverse mode: leave the loop when this flag is set, checked after the
+    /// body (and its saves) ran to its end.
+    pub exit: Option<Atom>,
 }
 
 #[derive(Clone)]
@@ -269,7 +307,13 @@ pub struct Body {
 }
 
 impl Body {
-    pub fn new_var(&mut self, name: impl Into<String>, kind: Kind, span: Span, user: bool) -> VarId {
+    pub fn new_var(
+        &mut self,
+        name: impl Into<String>,
+        kind: Kind,
+        span: Span,
+        user: bool,
+    ) -> VarId {
         self.vars.push(Var {
             name: name.into(),
             kind,

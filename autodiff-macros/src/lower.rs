@@ -28,14 +28,33 @@ pub struct Param {
 
 /// Macros whose expansion is inactive: passed through untouched.
 const INACTIVE_MACROS: &[&str] = &[
-    "println", "print", "eprintln", "eprint", "assert", "assert_eq", "assert_ne", "debug_assert", "debug_assert_eq",
-    "debug_assert_ne", "panic", "unreachable", "dbg",
+    "println",
+    "print",
+    "eprintln",
+    "eprint",
+    "assert",
+    "assert_eq",
+    "assert_ne",
+    "debug_assert",
+    "debug_assert_eq",
+    "debug_assert_ne",
+    "panic",
+    "unreachable",
+    "dbg",
 ];
 
 /// Methods whose result never carries a derivative.
 const INACTIVE_METHODS: &[&str] = &[
-    "len", "is_empty", "is_nan", "is_finite", "is_infinite", "is_sign_negative", "is_sign_positive", "is_normal",
-    "to_bits", "total_cmp",
+    "len",
+    "is_empty",
+    "is_nan",
+    "is_finite",
+    "is_infinite",
+    "is_sign_negative",
+    "is_sign_positive",
+    "is_normal",
+    "to_bits",
+    "total_cmp",
 ];
 
 pub struct Lowerer<'a> {
@@ -72,7 +91,11 @@ pub fn collect_idents(ts: TokenStream, out: &mut HashSet<String>) {
 }
 
 impl<'a> Lowerer<'a> {
-    pub fn new(errors: &'a mut Vec<syn::Error>, item: &syn::ItemFn, float_generics: Vec<String>) -> Self {
+    pub fn new(
+        errors: &'a mut Vec<syn::Error>,
+        item: &syn::ItemFn,
+        float_generics: Vec<String>,
+    ) -> Self {
         let mut used_names = HashSet::new();
         collect_idents(item.to_token_stream(), &mut used_names);
         Lowerer {
@@ -140,7 +163,13 @@ impl<'a> Lowerer<'a> {
         self.scopes.iter().rev().find_map(|s| s.get(name).copied())
     }
 
-    pub fn add_param(&mut self, ident: &syn::Ident, ty: &syn::Type, mutable: bool, index: usize) -> Param {
+    pub fn add_param(
+        &mut self,
+        ident: &syn::Ident,
+        ty: &syn::Type,
+        mutable: bool,
+        index: usize,
+    ) -> Param {
         let dtype = DType::of(ty, &self.float_generics);
         let v = self.declare(ident, dtype.kind());
         self.body.vars[v].param = Some(index);
@@ -177,12 +206,14 @@ impl<'a> Lowerer<'a> {
             },
             Rhs::Unary(_, a) => self.kind_of_atom(a),
             Rhs::Binary(BinOp::Other(op), a, _) => match op {
-                OtherOp::BitAnd | OtherOp::BitOr | OtherOp::BitXor | OtherOp::Shl | OtherOp::Shr => {
-                    match self.kind_of_atom(a) {
-                        Kind::Bool => Kind::Bool,
-                        _ => Kind::Int,
-                    }
-                }
+                OtherOp::BitAnd
+                | OtherOp::BitOr
+                | OtherOp::BitXor
+                | OtherOp::Shl
+                | OtherOp::Shr => match self.kind_of_atom(a) {
+                    Kind::Bool => Kind::Bool,
+                    _ => Kind::Int,
+                },
                 _ => Kind::Bool,
             },
             Rhs::Binary(_, a, b) => {
@@ -220,11 +251,18 @@ impl<'a> Lowerer<'a> {
             },
             Rhs::Tuple(xs) => Kind::Tuple(xs.iter().map(|a| self.kind_of_atom(a)).collect()),
             Rhs::Array(xs) => {
-                let k = xs.first().map(|a| self.kind_of_atom(a)).unwrap_or(Kind::Float);
+                let k = xs
+                    .first()
+                    .map(|a| self.kind_of_atom(a))
+                    .unwrap_or(Kind::Float);
                 let n = xs.len();
                 Kind::Array(Box::new(k), syn::parse_quote!(#n))
             }
-            Rhs::VecLit(xs) => Kind::Vec(Box::new(xs.first().map(|a| self.kind_of_atom(a)).unwrap_or(Kind::Float))),
+            Rhs::VecLit(xs) => Kind::Vec(Box::new(
+                xs.first()
+                    .map(|a| self.kind_of_atom(a))
+                    .unwrap_or(Kind::Float),
+            )),
             Rhs::Repeat { elem, len, vec } => {
                 let k = Box::new(self.kind_of_atom(elem));
                 if *vec {
@@ -255,7 +293,10 @@ impl<'a> Lowerer<'a> {
         };
         let kind = self.kind_of_rhs(&rhs);
         let v = self.temp(&base, kind);
-        out.stmts.push(Stmt::Let { var: v, rhs: Some(rhs) });
+        out.stmts.push(Stmt::Let {
+            var: v,
+            rhs: Some(rhs),
+        });
         Atom::Var(v)
     }
 
@@ -267,9 +308,16 @@ impl<'a> Lowerer<'a> {
             Some(a) => a,
             None => {
                 // A body ending in `return x;` has no tail: fine, the returns carry it.
-                let ends_in_return = matches!(block.stmts.last(), Some(syn::Stmt::Expr(Expr::Return(_), _)));
+                let ends_in_return = matches!(
+                    block.stmts.last(),
+                    Some(syn::Stmt::Expr(Expr::Return(_), _))
+                );
                 if !ends_in_return {
-                    err(self.errors, ret_span, "a differentiated function must end with the value it returns");
+                    err(
+                        self.errors,
+                        ret_span,
+                        "a differentiated function must end with the value it returns",
+                    );
                 }
                 zero_atom()
             }
@@ -278,7 +326,12 @@ impl<'a> Lowerer<'a> {
         self.body.loops = self.loops.len().max(self.body.loops);
     }
 
-    fn block_stmts(&mut self, stmts: &[syn::Stmt], out: &mut Block, want_value: bool) -> Option<Atom> {
+    fn block_stmts(
+        &mut self,
+        stmts: &[syn::Stmt],
+        out: &mut Block,
+        want_value: bool,
+    ) -> Option<Atom> {
         let mut result = None;
         for (i, s) in stmts.iter().enumerate() {
             let last = i + 1 == stmts.len();
@@ -316,11 +369,18 @@ impl<'a> Lowerer<'a> {
             return;
         };
         if let Some((_, els)) = &init.diverge {
-            err(self.errors, els.span(), "`let ... else` is not supported in differentiated code");
+            err(
+                self.errors,
+                els.span(),
+                "`let ... else` is not supported in differentiated code",
+            );
             return;
         }
         let (pat, declared) = match &l.pat {
-            Pat::Type(pt) => (&*pt.pat, Some(DType::of(&pt.ty, &self.float_generics).kind())),
+            Pat::Type(pt) => (
+                &*pt.pat,
+                Some(DType::of(&pt.ty, &self.float_generics).kind()),
+            ),
             p => (p, None),
         };
         match pat {
@@ -364,7 +424,12 @@ impl<'a> Lowerer<'a> {
     }
 
     fn macro_stmt(&mut self, mac: &syn::Macro, out: &mut Block) {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         if INACTIVE_MACROS.contains(&name.as_str()) {
             let tokens = self.rename_tokens(mac.to_token_stream());
             out.stmts.push(Stmt::Inactive(quote!(#tokens;)));
@@ -389,7 +454,8 @@ impl<'a> Lowerer<'a> {
                     None => TokenTree::Ident(i),
                 },
                 TokenTree::Group(g) => {
-                    let mut ng = proc_macro2::Group::new(g.delimiter(), self.rename_tokens(g.stream()));
+                    let mut ng =
+                        proc_macro2::Group::new(g.delimiter(), self.rename_tokens(g.stream()));
                     ng.set_span(g.span());
                     TokenTree::Group(ng)
                 }
@@ -413,7 +479,14 @@ impl<'a> Lowerer<'a> {
                 let (id, label) = self.push_loop(&l.label);
                 let (body, _) = self.scoped_block(&l.body, false);
                 self.loops.pop();
-                out.stmts.push(Stmt::Loop(Loop { id, label, kind: LoopKind::Loop, body, counter: None }));
+                out.stmts.push(Stmt::Loop(Loop {
+                    id,
+                    label,
+                    kind: LoopKind::Loop,
+                    body,
+                    counter: None,
+                    exit: None,
+                }));
             }
             Expr::Block(b) if b.label.is_none() => {
                 let (blk, _) = self.scoped_block(&b.block, false);
@@ -437,14 +510,20 @@ impl<'a> Lowerer<'a> {
                 let a = match &r.expr {
                     Some(v) => self.expr(v, out),
                     None => {
-                        err(self.errors, r.span(), "a differentiated function must return a value");
+                        err(
+                            self.errors,
+                            r.span(),
+                            "a differentiated function must return a value",
+                        );
                         zero_atom()
                     }
                 };
                 out.stmts.push(Stmt::Return(a));
             }
             Expr::MethodCall(m) if m.method == "push" => {
-                let Some(var) = self.place_var(&m.receiver) else { return };
+                let Some(var) = self.place_var(&m.receiver) else {
+                    return;
+                };
                 if m.args.len() != 1 {
                     err(self.errors, m.span(), "`push` takes one argument");
                     return;
@@ -463,7 +542,9 @@ impl<'a> Lowerer<'a> {
                     err(self.errors, c.span(), "`accumulate` takes two arguments");
                     return;
                 }
-                let Some(var) = self.mut_ref_var(&c.args[0]) else { return };
+                let Some(var) = self.mut_ref_var(&c.args[0]) else {
+                    return;
+                };
                 let value = self.expr(&c.args[1], out);
                 out.stmts.push(Stmt::Accumulate { var, value });
             }
@@ -487,7 +568,8 @@ impl<'a> Lowerer<'a> {
         let id = self.body.loops;
         self.body.loops += 1;
         let l = label.as_ref().map(|l| l.name.clone());
-        self.loops.push((id, l.as_ref().map(|l| l.ident.to_string())));
+        self.loops
+            .push((id, l.as_ref().map(|l| l.ident.to_string())));
         (id, l)
     }
 
@@ -502,10 +584,19 @@ impl<'a> Lowerer<'a> {
             },
             Some(l) => {
                 let name = l.ident.to_string();
-                match self.loops.iter().rev().find(|(_, n)| n.as_deref() == Some(&name)) {
+                match self
+                    .loops
+                    .iter()
+                    .rev()
+                    .find(|(_, n)| n.as_deref() == Some(&name))
+                {
                     Some((id, _)) => Some(*id),
                     None => {
-                        err(self.errors, l.span(), format!("no enclosing loop is labelled `'{name}`"));
+                        err(
+                            self.errors,
+                            l.span(),
+                            format!("no enclosing loop is labelled `'{name}`"),
+                        );
                         None
                     }
                 }
@@ -554,7 +645,9 @@ impl<'a> Lowerer<'a> {
     fn assign(&mut self, left: &Expr, op: Option<BinOp>, right: &Expr, out: &mut Block) {
         match left {
             Expr::Index(_) => {
-                let Some((var, index)) = self.index_place(left, out) else { return };
+                let Some((var, index)) = self.index_place(left, out) else {
+                    return;
+                };
                 let value = match op {
                     None => self.expr(right, out),
                     Some(op) => {
@@ -565,11 +658,15 @@ impl<'a> Lowerer<'a> {
                 };
                 out.stmts.push(Stmt::IndexAssign { var, index, value });
             }
-            Expr::Field(f) => {
-                err(self.errors, f.member.span(), "assigning to a field is not supported yet; build a new tuple instead")
-            }
+            Expr::Field(f) => err(
+                self.errors,
+                f.member.span(),
+                "assigning to a field is not supported yet; build a new tuple instead",
+            ),
             _ => {
-                let Some(var) = self.place_var(left) else { return };
+                let Some(var) = self.place_var(left) else {
+                    return;
+                };
                 let rhs = match op {
                     None => self.rhs(right, out),
                     Some(op) => {
@@ -577,7 +674,11 @@ impl<'a> Lowerer<'a> {
                         Rhs::Binary(op, Atom::Var(var), r)
                     }
                 };
-                out.stmts.push(Stmt::Assign { var, rhs, def: false });
+                out.stmts.push(Stmt::Assign {
+                    var,
+                    rhs,
+                    def: false,
+                });
             }
         }
     }
@@ -638,13 +739,17 @@ impl<'a> Lowerer<'a> {
     /// Lowers the top operation of an expression to a right-hand side.
     fn rhs(&mut self, e: &Expr, out: &mut Block) -> Rhs {
         match e {
-            Expr::Lit(l) => match &l.lit {
-                syn::Lit::Float(_) | syn::Lit::Int(_) | syn::Lit::Bool(_) => Rhs::Atom(Atom::Const(e.clone())),
-                other => {
-                    err(self.errors, other.span(), "only numeric and boolean literals are supported in differentiated code");
-                    Rhs::Atom(zero_atom())
+            Expr::Lit(l) => {
+                match &l.lit {
+                    syn::Lit::Float(_) | syn::Lit::Int(_) | syn::Lit::Bool(_) => {
+                        Rhs::Atom(Atom::Const(e.clone()))
+                    }
+                    other => {
+                        err(self.errors, other.span(), "only numeric and boolean literals are supported in differentiated code");
+                        Rhs::Atom(zero_atom())
+                    }
                 }
-            },
+            }
             Expr::Paren(p) => self.rhs(&p.expr, out),
             Expr::Group(g) => self.rhs(&g.expr, out),
             Expr::Path(p) => {
@@ -662,7 +767,11 @@ impl<'a> Lowerer<'a> {
                     syn::UnOp::Not(_) => UnOp::Not,
                     syn::UnOp::Deref(_) => UnOp::Deref,
                     _ => {
-                        err(self.errors, u.op.span(), "this unary operator is not supported");
+                        err(
+                            self.errors,
+                            u.op.span(),
+                            "this unary operator is not supported",
+                        );
                         UnOp::Neg
                     }
                 };
@@ -721,7 +830,11 @@ impl<'a> Lowerer<'a> {
             Expr::Repeat(r) => {
                 let elem = self.expr(&r.expr, out);
                 let len = self.rename_expr(&r.len);
-                Rhs::Repeat { elem, len, vec: false }
+                Rhs::Repeat {
+                    elem,
+                    len,
+                    vec: false,
+                }
             }
             Expr::Cast(c) => {
                 let a = self.expr(&c.expr, out);
@@ -751,31 +864,61 @@ impl<'a> Lowerer<'a> {
                 Rhs::Atom(zero_atom())
             }
             Expr::Async(a) => {
-                err(self.errors, a.async_token.span(), "`async` blocks cannot be differentiated");
+                err(
+                    self.errors,
+                    a.async_token.span(),
+                    "`async` blocks cannot be differentiated",
+                );
                 Rhs::Atom(zero_atom())
             }
             Expr::Await(a) => {
-                err(self.errors, a.await_token.span(), "`.await` cannot be differentiated");
+                err(
+                    self.errors,
+                    a.await_token.span(),
+                    "`.await` cannot be differentiated",
+                );
                 Rhs::Atom(zero_atom())
             }
             Expr::Try(t) => {
-                err(self.errors, t.question_token.span(), "the `?` operator is not supported in differentiated code");
+                err(
+                    self.errors,
+                    t.question_token.span(),
+                    "the `?` operator is not supported in differentiated code",
+                );
                 Rhs::Atom(zero_atom())
             }
             Expr::Range(r) => {
-                err(self.errors, r.span(), "a range is only supported as the iterator of a `for` loop");
+                err(
+                    self.errors,
+                    r.span(),
+                    "a range is only supported as the iterator of a `for` loop",
+                );
                 Rhs::Atom(zero_atom())
             }
             Expr::Struct(s) => {
-                err(self.errors, s.path.span(), "struct literals are not supported in differentiated code yet");
+                err(
+                    self.errors,
+                    s.path.span(),
+                    "struct literals are not supported in differentiated code yet",
+                );
                 Rhs::Atom(zero_atom())
             }
-            Expr::Assign(_) | Expr::ForLoop(_) | Expr::While(_) | Expr::Loop(_) | Expr::Break(_) | Expr::Continue(_) | Expr::Return(_) => {
+            Expr::Assign(_)
+            | Expr::ForLoop(_)
+            | Expr::While(_)
+            | Expr::Loop(_)
+            | Expr::Break(_)
+            | Expr::Continue(_)
+            | Expr::Return(_) => {
                 self.stmt_expr(e, out);
                 Rhs::Atom(Atom::Const(syn::parse_quote!(())))
             }
             other => {
-                err(self.errors, other.span(), "this expression is not supported in differentiated code");
+                err(
+                    self.errors,
+                    other.span(),
+                    "this expression is not supported in differentiated code",
+                );
                 Rhs::Atom(zero_atom())
             }
         }
@@ -790,12 +933,28 @@ impl<'a> Lowerer<'a> {
         self.scopes.push(HashMap::new());
         let r = self.expr(&b.right, &mut rhs_block);
         self.scopes.pop();
-        rhs_block.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(r), def: true });
+        rhs_block.stmts.push(Stmt::Assign {
+            var: v,
+            rhs: Rhs::Atom(r),
+            def: true,
+        });
         let mut const_block = Block::default();
         let is_and = matches!(b.op, syn::BinOp::And(_));
-        let c: Expr = if is_and { syn::parse_quote!(false) } else { syn::parse_quote!(true) };
-        const_block.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(Atom::Const(c)), def: true });
-        let (then, els) = if is_and { (rhs_block, const_block) } else { (const_block, rhs_block) };
+        let c: Expr = if is_and {
+            syn::parse_quote!(false)
+        } else {
+            syn::parse_quote!(true)
+        };
+        const_block.stmts.push(Stmt::Assign {
+            var: v,
+            rhs: Rhs::Atom(Atom::Const(c)),
+            def: true,
+        });
+        let (then, els) = if is_and {
+            (rhs_block, const_block)
+        } else {
+            (const_block, rhs_block)
+        };
         out.stmts.push(Stmt::If { cond: l, then, els });
         Rhs::Atom(Atom::Var(v))
     }
@@ -806,15 +965,26 @@ impl<'a> Lowerer<'a> {
     }
 
     fn macro_expr(&mut self, mac: &syn::Macro, out: &mut Block) -> Rhs {
-        let name = mac.path.segments.last().map(|s| s.ident.to_string()).unwrap_or_default();
+        let name = mac
+            .path
+            .segments
+            .last()
+            .map(|s| s.ident.to_string())
+            .unwrap_or_default();
         if name == "vec" {
             // vec![elem; n] or vec![a, b, c]
             if let Ok(r) = mac.parse_body::<VecRepeat>() {
                 let elem = self.expr(&r.elem, out);
                 let len = self.rename_expr(&r.len);
-                return Rhs::Repeat { elem, len, vec: true };
+                return Rhs::Repeat {
+                    elem,
+                    len,
+                    vec: true,
+                };
             }
-            match mac.parse_body_with(syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated) {
+            match mac.parse_body_with(
+                syn::punctuated::Punctuated::<Expr, syn::Token![,]>::parse_terminated,
+            ) {
                 Ok(items) => return Rhs::VecLit(items.iter().map(|x| self.expr(x, out)).collect()),
                 Err(e) => {
                     self.errors.push(e);
@@ -826,17 +996,31 @@ impl<'a> Lowerer<'a> {
             self.macro_stmt(mac, out);
             return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
         }
-        err(self.errors, mac.path.span(), format!("macro `{name}!` is not supported in differentiated code"));
+        err(
+            self.errors,
+            mac.path.span(),
+            format!("macro `{name}!` is not supported in differentiated code"),
+        );
         Rhs::Atom(zero_atom())
     }
 
     fn method_call(&mut self, m: &syn::ExprMethodCall, out: &mut Block) -> Rhs {
         let name = m.method.to_string();
         if m.turbofish.is_some() {
-            err(self.errors, m.method.span(), "turbofish method calls are not supported");
+            err(
+                self.errors,
+                m.method.span(),
+                "turbofish method calls are not supported",
+            );
         }
         if let Some(rule) = Rules::get().lookup(&name) {
-            return self.prim(rule, &m.receiver, m.args.iter().collect(), m.method.span(), out);
+            return self.prim(
+                rule,
+                &m.receiver,
+                m.args.iter().collect(),
+                m.method.span(),
+                out,
+            );
         }
         if INACTIVE_METHODS.contains(&name.as_str()) {
             let recv = match &*m.receiver {
@@ -845,11 +1029,19 @@ impl<'a> Lowerer<'a> {
                 r => self.expr(r, out),
             };
             let args = m.args.iter().map(|a| self.expr(a, out)).collect();
-            return Rhs::InactiveMethod { recv, method: m.method.clone(), args };
+            return Rhs::InactiveMethod {
+                recv,
+                method: m.method.clone(),
+                args,
+            };
         }
         if (name == "clone" || name == "to_vec" || name == "to_owned") && m.args.is_empty() {
             let a = self.expr(&m.receiver, out);
-            let method = if name == "clone" { None } else { Some(m.method.clone()) };
+            let method = if name == "clone" {
+                None
+            } else {
+                Some(m.method.clone())
+            };
             return Rhs::Copy(a, method);
         }
         if name == "push" {
@@ -868,11 +1060,22 @@ impl<'a> Lowerer<'a> {
         Rhs::Atom(zero_atom())
     }
 
-    fn prim(&mut self, rule: usize, recv: &Expr, args: Vec<&Expr>, span: Span, out: &mut Block) -> Rhs {
+    fn prim(
+        &mut self,
+        rule: usize,
+        recv: &Expr,
+        args: Vec<&Expr>,
+        span: Span,
+        out: &mut Block,
+    ) -> Rhs {
         let row = &Rules::get().rows[rule];
         let expected = row.args.len() - 1 + usize::from(row.int_arg.is_some());
         if args.len() != expected {
-            err(self.errors, span, format!("`{}` takes {} argument(s)", row.name, expected));
+            err(
+                self.errors,
+                span,
+                format!("`{}` takes {} argument(s)", row.name, expected),
+            );
             return Rhs::Atom(zero_atom());
         }
         let has_int = row.int_arg.is_some();
@@ -886,12 +1089,20 @@ impl<'a> Lowerer<'a> {
                 atoms.push(at);
             }
         }
-        Rhs::Prim { rule, args: atoms, int_arg }
+        Rhs::Prim {
+            rule,
+            args: atoms,
+            int_arg,
+        }
     }
 
     fn call(&mut self, c: &syn::ExprCall, out: &mut Block) -> Rhs {
         let Expr::Path(p) = &*c.func else {
-            err(self.errors, c.func.span(), "only calls of named functions are supported in differentiated code");
+            err(
+                self.errors,
+                c.func.span(),
+                "only calls of named functions are supported in differentiated code",
+            );
             return Rhs::Atom(zero_atom());
         };
         let path = &p.path;
@@ -918,7 +1129,10 @@ impl<'a> Lowerer<'a> {
             match last {
                 _ if in_nodiff => {
                     let args = args.iter().map(|a| self.expr(a, out)).collect();
-                    return Rhs::NoDiff { path: path.clone(), args };
+                    return Rhs::NoDiff {
+                        path: path.clone(),
+                        args,
+                    };
                 }
                 "pop" => {
                     if let Some(v) = args.first().and_then(|a| self.mut_ref_var(a)) {
@@ -945,16 +1159,27 @@ impl<'a> Lowerer<'a> {
             }
         }
         if path.segments.iter().any(|s| !s.arguments.is_none()) {
-            err(self.errors, path.span(), "calls with explicit generic arguments are not supported yet");
+            err(
+                self.errors,
+                path.span(),
+                "calls with explicit generic arguments are not supported yet",
+            );
         }
         let args = c.args.iter().map(|a| self.expr(a, out)).collect();
         self.callees.push(path.clone());
-        Rhs::Call { path: path.clone(), args }
+        Rhs::Call {
+            path: path.clone(),
+            args,
+        }
     }
 
     fn if_expr(&mut self, i: &syn::ExprIf, out: &mut Block, result: Option<VarId>) {
         if let Expr::Let(l) = &*i.cond {
-            err(self.errors, l.let_token.span(), "`if let` is not supported in differentiated code; use `match` or a condition");
+            err(
+                self.errors,
+                l.let_token.span(),
+                "`if let` is not supported in differentiated code; use `match` or a condition",
+            );
             return;
         }
         let cond = self.expr(&i.cond, out);
@@ -962,9 +1187,17 @@ impl<'a> Lowerer<'a> {
         let els = match &i.else_branch {
             None => {
                 if let Some(v) = result {
-                    err(self.errors, i.span(), "an `if` used as a value needs an `else`");
+                    err(
+                        self.errors,
+                        i.span(),
+                        "an `if` used as a value needs an `else`",
+                    );
                     let mut b = Block::default();
-                    b.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(zero_atom()), def: true });
+                    b.stmts.push(Stmt::Assign {
+                        var: v,
+                        rhs: Rhs::Atom(zero_atom()),
+                        def: true,
+                    });
                     b
                 } else {
                     Block::default()
@@ -999,13 +1232,20 @@ impl<'a> Lowerer<'a> {
                     if self.body.vars[v].kind == Kind::Unknown {
                         self.body.vars[v].kind = self.kind_of_atom(&a);
                     }
-                    out.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(a), def: true });
+                    out.stmts.push(Stmt::Assign {
+                        var: v,
+                        rhs: Rhs::Atom(a),
+                        def: true,
+                    });
                 }
                 None => {
                     // A branch that ends in `return`/`break`/`continue` has no value.
                     let diverges = matches!(
                         b.stmts.last(),
-                        Some(syn::Stmt::Expr(Expr::Return(_) | Expr::Break(_) | Expr::Continue(_), _))
+                        Some(syn::Stmt::Expr(
+                            Expr::Return(_) | Expr::Break(_) | Expr::Continue(_),
+                            _
+                        ))
                     ) || matches!(b.stmts.last(), Some(syn::Stmt::Macro(m)) if m.mac.path.is_ident("panic") || m.mac.path.is_ident("unreachable"));
                     if !diverges {
                         err(self.errors, b.span(), "this branch has no value");
@@ -1028,7 +1268,9 @@ impl<'a> Lowerer<'a> {
             let pat = self.bind_pattern(&arm.pat, &mut binds);
             let mut body = Block::default();
             let r = match &*arm.body {
-                Expr::Block(b) if b.label.is_none() => self.block_stmts(&b.block.stmts, &mut body, result.is_some()),
+                Expr::Block(b) if b.label.is_none() => {
+                    self.block_stmts(&b.block.stmts, &mut body, result.is_some())
+                }
                 e => {
                     if result.is_some() {
                         Some(self.expr(e, &mut body))
@@ -1042,12 +1284,20 @@ impl<'a> Lowerer<'a> {
                 if self.body.vars[v].kind == Kind::Unknown {
                     self.body.vars[v].kind = self.kind_of_atom(&a);
                 }
-                body.stmts.push(Stmt::Assign { var: v, rhs: Rhs::Atom(a), def: true });
+                body.stmts.push(Stmt::Assign {
+                    var: v,
+                    rhs: Rhs::Atom(a),
+                    def: true,
+                });
             }
             self.scopes.pop();
             arms.push(Arm { pat, binds, body });
         }
-        out.stmts.push(Stmt::Match { scrut, arms, record: None });
+        out.stmts.push(Stmt::Match {
+            scrut,
+            arms,
+            record: None,
+        });
     }
 
     /// Declares the names a pattern binds (inactive values) and renames them.
@@ -1068,7 +1318,13 @@ impl<'a> Lowerer<'a> {
             fn visit_pat_mut(&mut self, p: &mut Pat) {
                 match p {
                     // `SomeEnum::Variant` paths and constants are not bindings.
-                    Pat::Ident(pi) if pi.ident.to_string().chars().next().is_some_and(char::is_uppercase) => {}
+                    Pat::Ident(pi)
+                        if pi
+                            .ident
+                            .to_string()
+                            .chars()
+                            .next()
+                            .is_some_and(char::is_uppercase) => {}
                     _ => syn::visit_mut::visit_pat_mut(self, p),
                 }
             }
@@ -1100,7 +1356,12 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(HashMap::new());
                 let var = self.declare(&ident, Kind::Int);
                 let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
-                Some(LoopKind::Range { var, lo, hi, inclusive })
+                Some(LoopKind::Range {
+                    var,
+                    lo,
+                    hi,
+                    inclusive,
+                })
             }
             _ => None,
         };
@@ -1120,18 +1381,34 @@ impl<'a> Lowerer<'a> {
                 self.scopes.push(HashMap::new());
                 let mut binds = Vec::new();
                 let pat = self.bind_pattern(&f.pat, &mut binds);
-                LoopKind::Iter { pat, binds, iter, iter_vars }
+                LoopKind::Iter {
+                    pat,
+                    binds,
+                    iter,
+                    iter_vars,
+                }
             }
         };
         let (body, _) = self.scoped_block(&f.body, false);
         self.scopes.pop();
         self.loops.pop();
-        out.stmts.push(Stmt::Loop(Loop { id, label, kind, body, counter: None }));
+        out.stmts.push(Stmt::Loop(Loop {
+            id,
+            label,
+            kind,
+            body,
+            counter: None,
+            exit: None,
+        }));
     }
 
     fn while_loop(&mut self, w: &syn::ExprWhile, out: &mut Block) {
         if let Expr::Let(l) = &*w.cond {
-            err(self.errors, l.let_token.span(), "`while let` is not supported in differentiated code");
+            err(
+                self.errors,
+                l.let_token.span(),
+                "`while let` is not supported in differentiated code",
+            );
             return;
         }
         let (id, label) = self.push_loop(&w.label);
@@ -1139,7 +1416,14 @@ impl<'a> Lowerer<'a> {
         let cond = self.expr(&w.cond, &mut cond_stmts);
         let (body, _) = self.scoped_block(&w.body, false);
         self.loops.pop();
-        out.stmts.push(Stmt::Loop(Loop { id, label, kind: LoopKind::While { cond_stmts, cond }, body, counter: None }));
+        out.stmts.push(Stmt::Loop(Loop {
+            id,
+            label,
+            kind: LoopKind::While { cond_stmts, cond },
+            body,
+            counter: None,
+            exit: None,
+        }));
     }
 }
 
@@ -1159,7 +1443,9 @@ impl syn::parse::Parse for VecRepeat {
 
 fn path_ends_with(e: &Expr, name: &str) -> bool {
     match e {
-        Expr::Path(p) => p.path.segments.last().is_some_and(|s| s.ident == name) && p.path.segments.len() > 1,
+        Expr::Path(p) => {
+            p.path.segments.last().is_some_and(|s| s.ident == name) && p.path.segments.len() > 1
+        }
         _ => false,
     }
 }

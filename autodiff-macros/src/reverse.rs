@@ -53,11 +53,21 @@ pub enum CallStyle {
 /// Rewrites a body for the reverse transform: jumps become flags, calls get a
 /// variable of their own (and a pullback variable), loops get counters and
 /// `match`es a record of the arm taken.
-pub fn prepare(body: &mut Body, ret: &DType, calls: CallStyle) -> HashMap<VarId, VarId> {
+///
+/// `escapes`: the reverse sweep runs after the function returns (a pullback),
+/// so a callee's pullback must not borrow this function's locals: such calls
+/// are re-run through the callee's `__vjp` instead (joint mode).
+pub fn prepare(
+    body: &mut Body,
+    ret: &DType,
+    calls: CallStyle,
+    escapes: bool,
+) -> HashMap<VarId, VarId> {
     let mut p = Prep {
         body,
         pullbacks: HashMap::new(),
         calls,
+        escapes,
         flags: HashMap::new(),
         returned: None,
         ret_val: None,
@@ -78,15 +88,27 @@ pub fn prepare(body: &mut Body, ret: &DType, calls: CallStyle) -> HashMap<VarId,
             },
         };
         let rv = p.body.new_var("ret_val", kind, Span::call_site(), false);
-        let rf = p.body.new_var("returned", Kind::Bool, Span::call_site(), false);
+        let rf = p
+            .body
+            .new_var("returned", Kind::Bool, Span::call_site(), false);
         p.body.vars[rf].no_restore = true;
         p.ret_val = Some(rv);
         p.returned = Some(rf);
         let result = p.body.result.clone();
-        block.stmts.push(Stmt::Assign { var: rv, rhs: Rhs::Atom(result), def: false });
+        block.stmts.push(Stmt::Assign {
+            var: rv,
+            rhs: Rhs::Atom(result),
+            def: false,
+        });
         let mut top = Block::default();
-        top.stmts.push(Stmt::Let { var: rv, rhs: Some(Rhs::Atom(Atom::Const(zero))) });
-        top.stmts.push(Stmt::Let { var: rf, rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(false)))) });
+        top.stmts.push(Stmt::Let {
+            var: rv,
+            rhs: Some(Rhs::Atom(Atom::Const(zero))),
+        });
+        top.stmts.push(Stmt::Let {
+            var: rf,
+            rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(false)))),
+        });
         top.stmts.extend(p.block(block).stmts);
         p.body.result = Atom::Var(rv);
         p.body.block = top;
@@ -117,6 +139,7 @@ struct Prep<'b> {
     body: &'b mut Body,
     pullbacks: HashMap<VarId, VarId>,
     calls: CallStyle,
+    escapes: bool,
     /// Per loop: (break flag, continue flag).
     flags: HashMap<LoopId, (Option<VarId>, Option<VarId>)>,
     returned: Option<VarId>,
@@ -139,14 +162,18 @@ fn jumps(b: &Block, out: &mut (HashSet<LoopId>, HashSet<LoopId>, bool)) {
 
 fn stmt_jumps(s: &Stmt) -> (HashSet<LoopId>, HashSet<LoopId>, bool) {
     let mut j = (HashSet::new(), HashSet::new(), false);
-    let b = Block { stmts: vec![s.clone()] };
+    let b = Block {
+        stmts: vec![s.clone()],
+    };
     jumps(&b, &mut j);
     j
 }
 
 impl Prep<'_> {
     fn flag(&mut self, name: &str) -> VarId {
-        let v = self.body.new_var(name, Kind::Bool, Span::call_site(), false);
+        let v = self
+            .body
+            .new_var(name, Kind::Bool, Span::call_site(), false);
         self.body.vars[v].no_restore = true;
         v
     }
@@ -184,10 +211,19 @@ impl Prep<'_> {
             stop.sort_unstable();
             stop.dedup();
             let any = self.or_flags(&stop, &mut out);
-            let go = self.body.new_var("go", Kind::Bool, Span::call_site(), false);
-            out.stmts.push(Stmt::Let { var: go, rhs: Some(Rhs::Unary(UnOp::Not, any)) });
+            let go = self
+                .body
+                .new_var("go", Kind::Bool, Span::call_site(), false);
+            out.stmts.push(Stmt::Let {
+                var: go,
+                rhs: Some(Rhs::Unary(UnOp::Not, any)),
+            });
             let then = self.block(Block { stmts: rest });
-            out.stmts.push(Stmt::If { cond: Atom::Var(go), then, els: Block::default() });
+            out.stmts.push(Stmt::If {
+                cond: Atom::Var(go),
+                then,
+                els: Block::default(),
+            });
             break;
         }
         out
@@ -196,10 +232,16 @@ impl Prep<'_> {
     fn or_flags(&mut self, flags: &[VarId], out: &mut Block) -> Atom {
         let mut acc = Atom::Var(flags[0]);
         for f in &flags[1..] {
-            let t = self.body.new_var("jumped", Kind::Bool, Span::call_site(), false);
+            let t = self
+                .body
+                .new_var("jumped", Kind::Bool, Span::call_site(), false);
             out.stmts.push(Stmt::Let {
                 var: t,
-                rhs: Some(Rhs::Binary(BinOp::Other(OtherOp::BitOr), acc, Atom::Var(*f))),
+                rhs: Some(Rhs::Binary(
+                    BinOp::Other(OtherOp::BitOr),
+                    acc,
+                    Atom::Var(*f),
+                )),
             });
             acc = Atom::Var(t);
         }
@@ -211,16 +253,32 @@ impl Prep<'_> {
         match s {
             Stmt::Break(l) => {
                 let f = self.flags[&l].0.unwrap();
-                out.stmts.push(Stmt::Assign { var: f, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+                out.stmts.push(Stmt::Assign {
+                    var: f,
+                    rhs: Rhs::Atom(Atom::Const(t)),
+                    def: false,
+                });
             }
             Stmt::Continue(l) => {
                 let f = self.flags[&l].1.unwrap();
-                out.stmts.push(Stmt::Assign { var: f, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+                out.stmts.push(Stmt::Assign {
+                    var: f,
+                    rhs: Rhs::Atom(Atom::Const(t)),
+                    def: false,
+                });
             }
             Stmt::Return(a) => {
                 let (rv, rf) = (self.ret_val.unwrap(), self.returned.unwrap());
-                out.stmts.push(Stmt::Assign { var: rv, rhs: Rhs::Atom(a), def: false });
-                out.stmts.push(Stmt::Assign { var: rf, rhs: Rhs::Atom(Atom::Const(t)), def: false });
+                out.stmts.push(Stmt::Assign {
+                    var: rv,
+                    rhs: Rhs::Atom(a),
+                    def: false,
+                });
+                out.stmts.push(Stmt::Assign {
+                    var: rf,
+                    rhs: Rhs::Atom(Atom::Const(t)),
+                    def: false,
+                });
             }
             Stmt::If { cond, then, els } => {
                 let then = self.block(then);
@@ -228,20 +286,37 @@ impl Prep<'_> {
                 out.stmts.push(Stmt::If { cond, then, els });
             }
             Stmt::Match { scrut, arms, .. } => {
-                let rec = self.body.new_var("arm", Kind::Int, Span::call_site(), false);
-                out.stmts.push(Stmt::Let { var: rec, rhs: None });
+                let rec = self
+                    .body
+                    .new_var("arm", Kind::Int, Span::call_site(), false);
+                out.stmts.push(Stmt::Let {
+                    var: rec,
+                    rhs: None,
+                });
                 let arms = arms
                     .into_iter()
                     .enumerate()
                     .map(|(i, a)| {
                         let mut body = Block::default();
                         let lit: syn::Expr = syn::parse_quote!(#i);
-                        body.stmts.push(Stmt::Assign { var: rec, rhs: Rhs::Atom(Atom::Const(lit)), def: true });
+                        body.stmts.push(Stmt::Assign {
+                            var: rec,
+                            rhs: Rhs::Atom(Atom::Const(lit)),
+                            def: true,
+                        });
                         body.stmts.extend(self.block(a.body).stmts);
-                        Arm { pat: a.pat, binds: a.binds, body }
+                        Arm {
+                            pat: a.pat,
+                            binds: a.binds,
+                            body,
+                        }
                     })
                     .collect();
-                out.stmts.push(Stmt::Match { scrut, arms, record: Some(rec) });
+                out.stmts.push(Stmt::Match {
+                    scrut,
+                    arms,
+                    record: Some(rec),
+                });
             }
             Stmt::Loop(mut l) => {
                 let (brks, cnts, ret) = {
@@ -254,27 +329,43 @@ impl Prep<'_> {
                 self.flags.insert(l.id, (brk, cnt));
                 let f: syn::Expr = syn::parse_quote!(false);
                 if let Some(b) = brk {
-                    out.stmts.push(Stmt::Let { var: b, rhs: Some(Rhs::Atom(Atom::Const(f.clone()))) });
+                    out.stmts.push(Stmt::Let {
+                        var: b,
+                        rhs: Some(Rhs::Atom(Atom::Const(f.clone()))),
+                    });
                 }
                 // A range loop without early exits re-runs its range backwards;
                 // every other loop counts its iterations.
-                let needs_counter = !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret;
+                let needs_counter =
+                    !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret;
                 let counter = needs_counter.then(|| {
-                    let c = self.body.new_var("iters", Kind::Int, Span::call_site(), false);
+                    let c = self
+                        .body
+                        .new_var("iters", Kind::Int, Span::call_site(), false);
                     self.body.vars[c].no_restore = true;
-                    out.stmts.push(Stmt::Let { var: c, rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(0usize)))) });
+                    out.stmts.push(Stmt::Let {
+                        var: c,
+                        rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(0usize)))),
+                    });
                     c
                 });
                 let mut body = Block::default();
                 if let Some(c) = cnt {
-                    body.stmts.push(Stmt::Let { var: c, rhs: Some(Rhs::Atom(Atom::Const(f))) });
+                    body.stmts.push(Stmt::Let {
+                        var: c,
+                        rhs: Some(Rhs::Atom(Atom::Const(f))),
+                    });
                 }
                 body.stmts.extend(std::mem::take(&mut l.body).stmts);
                 let mut body = self.block(body);
                 if let Some(c) = counter {
                     body.stmts.push(Stmt::Assign {
                         var: c,
-                        rhs: Rhs::Binary(BinOp::Add, Atom::Var(c), Atom::Const(syn::parse_quote!(1usize))),
+                        rhs: Rhs::Binary(
+                            BinOp::Add,
+                            Atom::Var(c),
+                            Atom::Const(syn::parse_quote!(1usize)),
+                        ),
                         def: false,
                     });
                 }
@@ -283,12 +374,7 @@ impl Prep<'_> {
                     exit.extend(self.returned);
                 }
                 if !exit.is_empty() {
-                    let any = self.or_flags(&exit, &mut body);
-                    body.stmts.push(Stmt::If {
-                        cond: any,
-                        then: Block { stmts: vec![Stmt::Break(l.id)] },
-                        els: Block::default(),
-                    });
+                    l.exit = Some(self.or_flags(&exit, &mut body));
                 }
                 l.body = body;
                 l.counter = counter;
@@ -297,21 +383,49 @@ impl Prep<'_> {
                 }
                 out.stmts.push(Stmt::Loop(l));
             }
-            Stmt::Assign { var, rhs: rhs @ Rhs::Call { .. }, def } => {
+            Stmt::Assign {
+                var,
+                rhs: rhs @ Rhs::Call { .. },
+                def,
+            } => {
                 // Give every call its own variable (and pullback).
                 let kind = self.body.vars[var].kind.clone();
                 let name = format!("{}_call", self.body.vars[var].name);
                 let t = self.body.new_var(name, kind, Span::call_site(), false);
-                self.stmt(Stmt::Let { var: t, rhs: Some(rhs) }, out);
-                out.stmts.push(Stmt::Assign { var, rhs: Rhs::Atom(Atom::Var(t)), def });
+                self.stmt(
+                    Stmt::Let {
+                        var: t,
+                        rhs: Some(rhs),
+                    },
+                    out,
+                );
+                out.stmts.push(Stmt::Assign {
+                    var,
+                    rhs: Rhs::Atom(Atom::Var(t)),
+                    def,
+                });
             }
-            Stmt::Let { var, rhs: Some(rhs @ Rhs::Call { .. }) } => {
-                if self.calls == CallStyle::Split {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs @ Rhs::Call { .. }),
+            } => {
+                let borrows_local = match &rhs {
+                    Rhs::Call { args, .. } => args
+                        .iter()
+                        .any(|a| matches!(a, Atom::Ref(v) if self.body.vars[*v].param.is_none())),
+                    _ => false,
+                };
+                if self.calls == CallStyle::Split && !(self.escapes && borrows_local) {
                     let name = format!("{}_pullback", self.body.vars[var].name);
-                    let pb = self.body.new_var(name, Kind::Closure, Span::call_site(), false);
+                    let pb = self
+                        .body
+                        .new_var(name, Kind::Closure, Span::call_site(), false);
                     self.pullbacks.insert(var, pb);
                 }
-                out.stmts.push(Stmt::Let { var, rhs: Some(rhs) });
+                out.stmts.push(Stmt::Let {
+                    var,
+                    rhs: Some(rhs),
+                });
             }
             other => out.stmts.push(other),
         }
@@ -403,35 +517,68 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 _ => {}
             }
             match s {
-                Stmt::Let { var, rhs: Some(rhs) } | Stmt::Assign { var, rhs, .. } if act.active(*var) => match rhs {
-                    Rhs::Binary(BinOp::Mul | BinOp::Div | BinOp::Rem, a, b) => {
-                        add(&mut needed, a);
-                        add(&mut needed, b);
-                    }
-                    Rhs::Prim { rule, args, int_arg } => {
-                        for a in args.iter().chain(int_arg.iter()) {
-                            add(&mut needed, a);
+                Stmt::Let {
+                    var,
+                    rhs: Some(rhs),
+                }
+                | Stmt::Assign { var, rhs, .. }
+                    if act.active(*var) =>
+                {
+                    match rhs {
+                        // d(a*b): the adjoint of each operand reads the other one.
+                        Rhs::Binary(BinOp::Mul, a, b) => {
+                            if a.var().is_some_and(|v| act.active(v)) {
+                                add(&mut needed, b);
+                            }
+                            if b.var().is_some_and(|v| act.active(v)) {
+                                add(&mut needed, a);
+                            }
                         }
-                        if rules.rows[*rule].uses_out {
+                        Rhs::Binary(BinOp::Div | BinOp::Rem, a, b) => {
+                            add(&mut needed, b);
+                            if b.var().is_some_and(|v| act.active(v)) {
+                                add(&mut needed, a);
+                            }
+                        }
+                        Rhs::Prim {
+                            rule,
+                            args,
+                            int_arg,
+                        } => {
+                            for a in args.iter().chain(int_arg.iter()) {
+                                add(&mut needed, a);
+                            }
+                            if rules.rows[*rule].uses_out {
+                                needed.insert(*var);
+                            }
+                        }
+                        Rhs::Index(_, idx) => idx.iter().for_each(|i| add(&mut needed, i)),
+                        Rhs::Cast(a, _) | Rhs::CastAs(a, _) => add(&mut needed, a),
+                        Rhs::Call { args, .. } => {
+                            if let Some(pb) = self.pullbacks.get(var) {
+                                needed.insert(*pb);
+                            } else {
+                                args.iter().for_each(|a| add(&mut needed, a));
+                            }
+                        }
+                        Rhs::Pop(_) => {
                             needed.insert(*var);
                         }
+                        _ => {}
                     }
-                    Rhs::Index(_, idx) => idx.iter().for_each(|i| add(&mut needed, i)),
-                    Rhs::Cast(a, _) | Rhs::CastAs(a, _) => add(&mut needed, a),
-                    Rhs::Call { args, .. } => {
-                        if let Some(pb) = self.pullbacks.get(var) {
-                            needed.insert(*pb);
-                        } else {
-                            args.iter().for_each(|a| add(&mut needed, a));
-                        }
-                    }
-                    Rhs::Pop(_) => {
-                        needed.insert(*var);
-                    }
-                    _ => {}
-                },
-                Stmt::IndexAssign { var, index, .. } if act.active(*var) => index.iter().for_each(|i| add(&mut needed, i)),
-                Stmt::Let { var, rhs: Some(Rhs::Pop(s)) } | Stmt::Assign { var, rhs: Rhs::Pop(s), .. } if needed.contains(s) => {
+                }
+                Stmt::IndexAssign { var, index, .. } if act.active(*var) => {
+                    index.iter().for_each(|i| add(&mut needed, i))
+                }
+                Stmt::Let {
+                    var,
+                    rhs: Some(Rhs::Pop(s)),
+                }
+                | Stmt::Assign {
+                    var,
+                    rhs: Rhs::Pop(s),
+                    ..
+                } if needed.contains(s) => {
                     needed.insert(*var);
                 }
                 Stmt::Loop(l) => {
@@ -450,8 +597,14 @@ impl<'g, 'a> Reverse<'g, 'a> {
         });
         // Branch records and zero-initialisers are needed only where reverse code exists.
         walk_stmts(&body.block, &mut |s| match s {
-            Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => add(&mut needed, cond),
-            Stmt::Match { arms, record: Some(r), .. } if arms.iter().any(|a| self.has_rev(&a.body)) => {
+            Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => {
+                add(&mut needed, cond)
+            }
+            Stmt::Match {
+                arms,
+                record: Some(r),
+                ..
+            } if arms.iter().any(|a| self.has_rev(&a.body)) => {
                 needed.insert(*r);
             }
             _ => {}
@@ -465,12 +618,22 @@ impl<'g, 'a> Reverse<'g, 'a> {
             .iter()
             .filter(|(v, n)| **n == 1 && !self.g.mutated.contains(v))
             .map(|(v, _)| *v)
-            .chain(body.vars.iter().enumerate().filter(|(v, x)| x.param.is_some() && !self.g.mutated.contains(v)).map(|(v, _)| v))
+            .chain(
+                body.vars
+                    .iter()
+                    .enumerate()
+                    .filter(|(v, x)| x.param.is_some() && !self.g.mutated.contains(v))
+                    .map(|(v, _)| v),
+            )
             .collect();
         // Recompute: pure operations on stable, available values.
         let mut rhs_of: HashMap<VarId, &Rhs> = HashMap::new();
         walk_stmts(&body.block, &mut |s| {
-            if let Stmt::Let { var, rhs: Some(rhs) } = s {
+            if let Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            } = s
+            {
                 rhs_of.insert(*var, rhs);
             }
         });
@@ -482,12 +645,23 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 Stmt::Let { var, .. } => Some(*var),
                 _ => None,
             })
-            .chain(body.vars.iter().enumerate().filter(|(_, x)| x.param.is_some()).map(|(v, _)| v))
+            .flat_map(|v| std::iter::once(v).chain(self.pullbacks.get(&v).copied()))
+            .chain(
+                body.vars
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, x)| x.param.is_some())
+                    .map(|(v, _)| v),
+            )
             .collect();
         let range_vars: HashSet<VarId> = {
             let mut r = HashSet::new();
             walk_stmts(&body.block, &mut |s| {
-                if let Stmt::Loop(Loop { kind: LoopKind::Range { var, .. }, .. }) = s {
+                if let Stmt::Loop(Loop {
+                    kind: LoopKind::Range { var, .. },
+                    ..
+                }) = s
+                {
                     r.insert(*var);
                 }
             });
@@ -497,7 +671,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
         loop {
             let mut changed = false;
             for v in needed.clone() {
-                if top.contains(&v) || recompute.contains(&v) || range_vars.contains(&v) || !stable.contains(&v) {
+                if top.contains(&v)
+                    || recompute.contains(&v)
+                    || range_vars.contains(&v)
+                    || !stable.contains(&v)
+                {
                     continue;
                 }
                 let Some(rhs) = rhs_of.get(&v) else { continue };
@@ -518,7 +696,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     Rhs::Index(b, _) => stable.contains(b),
                     _ => true,
                 };
-                let reads_ok = rhs.reads().iter().all(|u| stable.contains(u) || range_vars.contains(u));
+                let reads_ok = rhs
+                    .reads()
+                    .iter()
+                    .all(|u| stable.contains(u) || range_vars.contains(u));
                 if pure && base_ok && reads_ok && !matches!(body.vars[v].kind, Kind::Closure) {
                     recompute.insert(v);
                     changed = true;
@@ -561,7 +742,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
     fn collect_overwrite_stacks(&self, b: &Block, depth: usize, names: &mut Vec<(VarId, String)>) {
         for s in &b.stmts {
             match s {
-                Stmt::Assign { var, def: false, .. } | Stmt::IndexAssign { var, .. } | Stmt::Accumulate { var, .. }
+                Stmt::Assign {
+                    var, def: false, ..
+                }
+                | Stmt::IndexAssign { var, .. }
+                | Stmt::Accumulate { var, .. }
                     if depth > 0 && self.saves_on_write(*var) =>
                 {
                     names.push((*var, format!("{}_stack", self.body().vars[*var].name)));
@@ -570,7 +755,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     self.collect_overwrite_stacks(then, depth + 1, names);
                     self.collect_overwrite_stacks(els, depth + 1, names);
                 }
-                Stmt::Match { arms, .. } => arms.iter().for_each(|a| self.collect_overwrite_stacks(&a.body, depth + 1, names)),
+                Stmt::Match { arms, .. } => arms
+                    .iter()
+                    .for_each(|a| self.collect_overwrite_stacks(&a.body, depth + 1, names)),
                 Stmt::Loop(l) => self.collect_overwrite_stacks(&l.body, depth + 1, names),
                 _ => {}
             }
@@ -586,11 +773,15 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let mut r = false;
         walk_stmts(b, &mut |s| {
             r |= match s {
-                Stmt::Let { rhs: Some(Rhs::Pop(_)), .. } => true,
+                Stmt::Let {
+                    rhs: Some(Rhs::Pop(_)),
+                    ..
+                } => true,
                 Stmt::Let { var, rhs: Some(_) } => self.active(*var),
-                Stmt::Assign { var, .. } | Stmt::IndexAssign { var, .. } | Stmt::Push { var, .. } | Stmt::Accumulate { var, .. } => {
-                    self.active(*var) || self.needed.contains(var)
-                }
+                Stmt::Assign { var, .. }
+                | Stmt::IndexAssign { var, .. }
+                | Stmt::Push { var, .. }
+                | Stmt::Accumulate { var, .. } => self.active(*var) || self.needed.contains(var),
                 _ => false,
             }
         });
@@ -657,14 +848,19 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
             })
             .collect();
+        // The reverse sweep rolls variables back: keep the output first.
         let result_name = self.g.names.fresh("value");
+        let keep = match body.result.var() {
+            Some(v) if self.needed.contains(&v) => quote!(let #result_name = #result.clone();),
+            _ => quote!(let #result_name = #result;),
+        };
         match self.conv {
             Conv::Pullback => {
                 let ret_adj = self.low.ret.adjoint();
                 quote! {
                     #stack_decls
                     #fwd
-                    let #result_name = #result.clone();
+                    #keep
                     (#result_name, move |#seed: &#ret_adj| {
                         #decls
                         #seeding
@@ -676,10 +872,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
             _ => quote! {
                 #stack_decls
                 #fwd
+                #keep
                 #decls
                 #seeding
                 #rev
-                (#result, #(#adjs),*)
+                (#result_name, #(#adjs),*)
             },
         }
     }
@@ -739,7 +936,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
             let s = &self.stacks[&v];
             quote!(#s.push(#value);)
         } else {
-            let name = self.g.names.fresh(&format!("{}_saved", self.body().vars[v].name));
+            let name = self
+                .g
+                .names
+                .fresh(&format!("{}_saved", self.body().vars[v].name));
             self.saves.push(name.clone());
             quote!(let #name = #value;)
         }
@@ -752,7 +952,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let v = self.g.v(*var);
                 quote!(let #v;)
             }
-            Stmt::Let { var, rhs: Some(rhs) } => {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            } => {
                 let v = self.g.v(*var);
                 let m = self.g.mut_kw(*var);
                 if let (Rhs::Call { path, args }, Some(pb)) = (rhs, self.pullbacks.get(var)) {
@@ -828,7 +1031,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
             Stmt::Loop(l) => {
                 let label = self.labels[l.id].as_ref().map(|l| quote!(#l:));
-                let body = self.fwd_block(&l.body, depth + 1);
+                let mut body = self.fwd_block(&l.body, depth + 1);
+                if let Some(e) = &l.exit {
+                    let e = self.g.a(e);
+                    body.extend(quote!(if #e { break; }));
+                }
                 // Loop-header bindings are locals of the body.
                 let mut header_push = TokenStream::new();
                 if let LoopKind::Iter { binds, .. } = &l.kind {
@@ -840,13 +1047,24 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     }
                 }
                 match &l.kind {
-                    LoopKind::Range { var, lo, hi, inclusive } => {
+                    LoopKind::Range {
+                        var,
+                        lo,
+                        hi,
+                        inclusive,
+                    } => {
                         let v = self.g.v(*var);
                         let (lo, hi) = (self.g.a(lo), self.g.a(hi));
-                        let range = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
+                        let range = if *inclusive {
+                            quote!(#lo..=#hi)
+                        } else {
+                            quote!(#lo..#hi)
+                        };
                         quote!(#label for #v in #range { #body })
                     }
-                    LoopKind::Iter { pat, iter, .. } => quote!(#label for #pat in #iter { #header_push #body }),
+                    LoopKind::Iter { pat, iter, .. } => {
+                        quote!(#label for #pat in #iter { #header_push #body })
+                    }
                     LoopKind::While { cond_stmts, cond } => {
                         let c = self.g.a(cond);
                         if cond_stmts.stmts.is_empty() {
@@ -867,7 +1085,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let l = &self.labels[*id];
                 quote!(continue #l;)
             }
-            Stmt::Return(_) => unreachable!("returns are lowered to flags before the reverse transform"),
+            Stmt::Return(_) => {
+                unreachable!("returns are lowered to flags before the reverse transform")
+            }
             Stmt::Inactive(ts) => ts.clone(),
         }
     }
@@ -895,14 +1115,22 @@ impl<'g, 'a> Reverse<'g, 'a> {
             if self.needed.contains(&v) && !self.recompute.contains(&v) {
                 if let Some(s) = self.stacks.get(&v) {
                     let x = self.g.v(v);
-                    let m = if self.g.mutated.contains(&v) { quote!(mut) } else { quote!() };
+                    let m = if self.g.mutated.contains(&v) {
+                        quote!(mut)
+                    } else {
+                        quote!()
+                    };
                     let rt = rt();
                     pro.extend(quote!(let #m #x = #rt::pop(&mut #s);));
                 }
             }
         }
         for s in &b.stmts {
-            if let Stmt::Let { var, rhs: Some(rhs) } = s {
+            if let Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            } = s
+            {
                 if self.recompute.contains(var) {
                     let x = self.g.v(*var);
                     let p = self.g.rhs(rhs);
@@ -929,6 +1157,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
     fn acc(&self, target: TokenStream, kind: &Kind, value: TokenStream) -> TokenStream {
         match kind {
             Kind::Float => quote!(#target += #value;),
+            Kind::Array(e, _) | Kind::Vec(e) | Kind::Slice(e) if **e == Kind::Float => {
+                let rt = rt();
+                quote!(#rt::add_into(&mut #target, &#value);)
+            }
             _ => {
                 let rt = rt();
                 quote!(#rt::accumulate(&mut #target, #value);)
@@ -960,11 +1192,19 @@ impl<'g, 'a> Reverse<'g, 'a> {
     }
 
     /// Adjoint propagation of `var = rhs` with adjoint `d` (an expression).
-    fn propagate(&mut self, var: VarId, rhs: &Rhs, d: &TokenStream, out_val: &TokenStream) -> TokenStream {
+    fn propagate(
+        &mut self,
+        var: VarId,
+        rhs: &Rhs,
+        d: &TokenStream,
+        out_val: &TokenStream,
+    ) -> TokenStream {
         let g = &*self.g;
         let rt = rt();
         match rhs {
-            Rhs::Atom(a) | Rhs::Copy(a, _) | Rhs::Unary(UnOp::Deref, a) => self.acc_atom(a, d.clone()),
+            Rhs::Atom(a) | Rhs::Copy(a, _) | Rhs::Unary(UnOp::Deref, a) => {
+                self.acc_atom(a, d.clone())
+            }
             Rhs::Unary(UnOp::Neg, a) => self.sub_atom(a, d.clone()),
             Rhs::Unary(UnOp::Not, _) | Rhs::Binary(BinOp::Other(_), ..) => quote!(),
             Rhs::Binary(op, a, b) => {
@@ -998,7 +1238,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     BinOp::Other(_) => quote!(),
                 }
             }
-            Rhs::Prim { rule, args, int_arg } => {
+            Rhs::Prim {
+                rule,
+                args,
+                int_arg,
+            } => {
                 let row = &Rules::get().rows[*rule];
                 if row.zero {
                     return quote!();
@@ -1033,7 +1277,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 Some(v) if self.active(v) => {
                     let da = &g.d[v];
                     let k = match &self.body().vars[v].kind {
-                        Kind::Tuple(ks) => ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown),
+                        Kind::Tuple(ks) => {
+                            ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown)
+                        }
                         _ => Kind::Unknown,
                     };
                     self.acc(quote!(#da.#i), &k, d.clone())
@@ -1067,7 +1313,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 self.acc_atom(a, quote!(#rt::cast_as(#d, #av)))
             }
             Rhs::Call { path, args } => {
-                let outs: Vec<syn::Ident> = args.iter().map(|_| self.g.names.fresh("d_arg")).collect();
+                let outs: Vec<syn::Ident> =
+                    args.iter().map(|_| self.g.names.fresh("d_arg")).collect();
                 let pats = args.iter().zip(&outs).map(|(a, o)| {
                     if a.var().is_some_and(|v| self.active(v)) {
                         quote!(#o)
@@ -1119,15 +1366,24 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     quote!()
                 }
             }
-            Rhs::InactiveMethod { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) | Rhs::VecNew(_) => quote!(),
+            Rhs::InactiveMethod { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) | Rhs::VecNew(_) => {
+                quote!()
+            }
         }
     }
 
     fn rev_stmt(&mut self, s: &Stmt, depth: usize) -> TokenStream {
         let rt = rt();
         match s {
-            Stmt::Let { rhs: None, .. } | Stmt::Discard(_) | Stmt::Inactive(_) | Stmt::Break(_) | Stmt::Continue(_) => quote!(),
-            Stmt::Let { var, rhs: Some(rhs) } => {
+            Stmt::Let { rhs: None, .. }
+            | Stmt::Discard(_)
+            | Stmt::Inactive(_)
+            | Stmt::Break(_)
+            | Stmt::Continue(_) => quote!(),
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            } => {
                 let mut out = TokenStream::new();
                 if let Rhs::Pop(st) = rhs {
                     // Undo the pop: the value goes back on the stack.
@@ -1170,7 +1426,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     (quote!(#t), take)
                 };
                 out.extend(take);
-                let out_val = if restores && matches!(rhs, Rhs::Prim { rule, .. } if Rules::get().rows[*rule].uses_out) {
+                let out_val = if restores
+                    && matches!(rhs, Rhs::Prim { rule, .. } if Rules::get().rows[*rule].uses_out)
+                {
                     let o = self.g.names.fresh(&format!("{v}_out"));
                     out.extend(quote!(let #o = #v;));
                     quote!(#o)
@@ -1197,7 +1455,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                         }
                         k
                     };
-                    let z = const_zero(&ek).unwrap_or_else(|| quote!(#rt::zero_like(&#d #([#idx])*)));
+                    let z =
+                        const_zero(&ek).unwrap_or_else(|| quote!(#rt::zero_like(&#d #([#idx])*)));
                     out.extend(quote!(let #t = ::core::mem::replace(&mut #d #([#idx])*, #z);));
                     out.extend(self.acc_atom(value, quote!(#t)));
                 }
@@ -1248,7 +1507,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
             }
             Stmt::Match { arms, record, .. } => {
-                let bodies: Vec<TokenStream> = arms.iter().map(|a| self.rev_block(&a.body, depth + 1)).collect();
+                let bodies: Vec<TokenStream> = arms
+                    .iter()
+                    .map(|a| self.rev_block(&a.body, depth + 1))
+                    .collect();
                 if bodies.iter().all(TokenStream::is_empty) {
                     return quote!();
                 }
@@ -1262,10 +1524,22 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     return quote!();
                 }
                 match (&l.kind, l.counter) {
-                    (LoopKind::Range { var, lo, hi, inclusive }, None) => {
+                    (
+                        LoopKind::Range {
+                            var,
+                            lo,
+                            hi,
+                            inclusive,
+                        },
+                        None,
+                    ) => {
                         let v = self.g.v(*var);
                         let (lo, hi) = (self.g.a(lo), self.g.a(hi));
-                        let range = if *inclusive { quote!(#lo..=#hi) } else { quote!(#lo..#hi) };
+                        let range = if *inclusive {
+                            quote!(#lo..=#hi)
+                        } else {
+                            quote!(#lo..#hi)
+                        };
                         quote!(for #v in (#range).rev() { #body })
                     }
                     (LoopKind::Range { var, lo, .. }, Some(c)) => {
@@ -1281,8 +1555,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     (_, None) => unreachable!("non-range loops always count"),
                 }
             }
-            Stmt::Return(_) => unreachable!("returns are lowered to flags before the reverse transform"),
+            Stmt::Return(_) => {
+                unreachable!("returns are lowered to flags before the reverse transform")
+            }
         }
     }
 }
-

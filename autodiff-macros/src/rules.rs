@@ -66,7 +66,9 @@ impl Parse for Row {
             .into_iter()
             .collect();
         input.parse::<Token![;]>()?;
-        let zero = partials.iter().all(|p| p.to_token_stream().to_string() == "0.0");
+        let zero = partials
+            .iter()
+            .all(|p| p.to_token_stream().to_string() == "0.0");
         let mut idents = std::collections::HashSet::new();
         for p in &partials {
             crate::lower::collect_idents(p.to_token_stream(), &mut idents);
@@ -77,7 +79,10 @@ impl Parse for Row {
             args: args.iter().map(ToString::to_string).collect(),
             int_arg: int_arg.map(|i| i.to_string()),
             out: out.to_string(),
-            partials: partials.iter().map(|p| p.to_token_stream().to_string()).collect(),
+            partials: partials
+                .iter()
+                .map(|p| p.to_token_stream().to_string())
+                .collect(),
             zero,
             uses_out,
         }))
@@ -139,8 +144,15 @@ impl Rule {
     /// The partial with respect to float argument `k`, with the table's names
     /// replaced by `args` (expressions already in scope), `out` by `out`, and
     /// helper calls routed to the runtime's `nodiff` module.
-    pub fn partial(&self, k: usize, args: &[TokenStream], int_arg: Option<&TokenStream>, out: &TokenStream) -> Expr {
-        let mut e: Expr = syn::parse_str(&self.partials[k]).expect("the rule table's partials parse");
+    pub fn partial(
+        &self,
+        k: usize,
+        args: &[TokenStream],
+        int_arg: Option<&TokenStream>,
+        out: &TokenStream,
+    ) -> Expr {
+        let mut e: Expr =
+            syn::parse_str(&self.partials[k]).expect("the rule table's partials parse");
         let mut subst: HashMap<String, TokenStream> = HashMap::new();
         for (name, a) in self.args.iter().zip(args) {
             subst.insert(name.clone(), a.clone());
@@ -189,4 +201,3 @@ impl VisitMut for Subst<'_> {
         syn::visit_mut::visit_expr_mut(self, e);
     }
 }
-

@@ -34,7 +34,21 @@ fn is_float_name(s: &str) -> bool {
 fn is_inactive_name(s: &str) -> bool {
     matches!(
         s,
-        "i8" | "i16" | "i32" | "i64" | "i128" | "isize" | "u8" | "u16" | "u32" | "u64" | "u128" | "usize" | "bool" | "char" | "str" | "String"
+        "i8" | "i16"
+            | "i32"
+            | "i64"
+            | "i128"
+            | "isize"
+            | "u8"
+            | "u16"
+            | "u32"
+            | "u64"
+            | "u128"
+            | "usize"
+            | "bool"
+            | "char"
+            | "str"
+            | "String"
     )
 }
 
@@ -47,7 +61,9 @@ impl DType {
             Type::Path(p) if p.qself.is_none() => {
                 let seg = p.path.segments.last().unwrap();
                 let name = seg.ident.to_string();
-                if p.path.segments.len() == 1 && (is_float_name(&name) || float_generics.contains(&name)) {
+                if p.path.segments.len() == 1
+                    && (is_float_name(&name) || float_generics.contains(&name))
+                {
                     return DType::Float(ty.clone());
                 }
                 if p.path.segments.len() == 1 && is_inactive_name(&name) {
@@ -94,7 +110,12 @@ impl DType {
                 }
             },
             Type::Tuple(t) if t.elems.is_empty() => DType::Inactive,
-            Type::Tuple(t) => DType::Tuple(t.elems.iter().map(|e| DType::of(e, float_generics)).collect()),
+            Type::Tuple(t) => DType::Tuple(
+                t.elems
+                    .iter()
+                    .map(|e| DType::of(e, float_generics))
+                    .collect(),
+            ),
             _ => DType::Other(ty.clone()),
         }
     }
@@ -183,7 +204,10 @@ impl DType {
             }
             DType::Ref(e) => e.const_zero(),
             DType::Tuple(ts) => {
-                let zs = ts.iter().map(DType::const_zero).collect::<Option<Vec<_>>>()?;
+                let zs = ts
+                    .iter()
+                    .map(DType::const_zero)
+                    .collect::<Option<Vec<_>>>()?;
                 Some(quote!((#(#zs,)*)))
             }
             DType::Inactive => Some(quote!(())),

@@ -38,9 +38,9 @@ pub trait Differentiable {
 /// a.accumulate(vec![0.5, 0.5]);
 /// assert_eq!(a, vec![1.5, 2.5]);
 /// ```
-pub trait Accumulate {
+pub trait Accumulate<Rhs = Self> {
     /// `self += other`, elementwise.
-    fn accumulate(&mut self, other: Self);
+    fn accumulate(&mut self, other: Rhs);
 }
 
 /// A zero adjoint shaped like `x`.
@@ -61,7 +61,7 @@ pub fn zero_like<T: Differentiable + ?Sized>(x: &T) -> T::Adjoint {
 /// assert_eq!(g, [3.0, 4.0]);
 /// ```
 #[inline(always)]
-pub fn accumulate<A: Accumulate>(acc: &mut A, contribution: A) {
+pub fn accumulate<A: Accumulate<B>, B>(acc: &mut A, contribution: B) {
     acc.accumulate(contribution);
 }
 
@@ -89,11 +89,44 @@ macro_rules! inactive_impls {
         }
     )*};
 }
-inactive_impls!(i8, i16, i32, i64, i128, isize, u8, u16, u32, u64, u128, usize, bool, char, ());
+inactive_impls!(
+    i8,
+    i16,
+    i32,
+    i64,
+    i128,
+    isize,
+    u8,
+    u16,
+    u32,
+    u64,
+    u128,
+    usize,
+    bool,
+    char,
+    ()
+);
 
 impl Accumulate for () {
     #[inline(always)]
     fn accumulate(&mut self, _other: ()) {}
+}
+
+/// An array's adjoint takes a `Vec` contribution (a callee saw it as a slice).
+impl<A: Accumulate, const N: usize> Accumulate<Vec<A>> for [A; N] {
+    #[inline]
+    fn accumulate(&mut self, other: Vec<A>) {
+        assert_eq!(
+            N,
+            other.len(),
+            "accumulate: adjoint of length {} cannot take a contribution of length {}",
+            N,
+            other.len()
+        );
+        for (a, b) in self.iter_mut().zip(other) {
+            a.accumulate(b);
+        }
+    }
 }
 
 impl<F: Real + Differentiable<Adjoint = F> + Accumulate, const N: usize> Differentiable for [F; N] {
