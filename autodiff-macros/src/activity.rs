@@ -20,10 +20,6 @@ impl Activity {
         self.varied[v] && self.useful[v]
     }
 
-    pub fn atom_active(&self, a: &Atom) -> bool {
-        a.var().is_some_and(|v| self.active(v))
-    }
-
     /// Whether `rhs` passes a derivative from its operands to its result.
     pub fn rhs_varied(&self, rhs: &Rhs) -> bool {
         let va = |a: &Atom| a.var().is_some_and(|v| self.varied[v]);

@@ -92,7 +92,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     // Lower once up front so user mistakes are reported against user code.
     if errors.is_empty() {
         let mut errs = Vec::new();
-        let _ = lower_fn(&source, &mut errs);
+        let low = lower_fn(&source, &mut errs);
+        if errs.is_empty() {
+            check_activity(&low, &mut errs);
+        }
         errors.extend(errs);
     }
 
@@ -313,6 +316,44 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
     }
 }
 
+/// Rules that need to know what is active (with every parameter active).
+fn check_activity(low: &Lowered, errors: &mut Vec<syn::Error>) {
+    let active: Vec<usize> = low
+        .params
+        .iter()
+        .filter(|p| p.dtype.is_differentiable())
+        .map(|p| p.var)
+        .collect();
+    let act = analyze(&low.body, &active);
+    crate::ir::walk_stmts(&low.body.block, &mut |s| {
+        // A `for` over an iterator binds its items as inactive values: iterating
+        // active values would silently drop their derivatives.
+        if let crate::ir::Stmt::Loop(crate::ir::Loop {
+            kind: crate::ir::LoopKind::Iter {
+                iter, iter_vars, ..
+            },
+            ..
+        }) = s
+        {
+            if let Some(v) = iter_vars.iter().find(|v| act.varied[**v]) {
+                let span = iter
+                    .clone()
+                    .into_iter()
+                    .next()
+                    .map(|t| t.span())
+                    .unwrap_or_else(Span::call_site);
+                errors.push(syn::Error::new(
+                    span,
+                    format!(
+                        "this loop iterates over `{}`, which carries a derivative; loop over indices instead (`for i in 0..{}.len()`) and read `{}[i]`",
+                        low.body.vars[*v].name, low.body.vars[*v].name, low.body.vars[*v].name
+                    ),
+                ));
+            }
+        }
+    });
+}
+
 /// Type parameters bounded by `Real` (or `Float`) are float types.
 fn float_generics(sig: &syn::Signature) -> Vec<String> {
     let mut out = Vec::new();
@@ -439,7 +480,7 @@ fn transform(
                 Forward::new(&mut g, out_zero).body()
             }
             Mode::Reverse => {
-                Reverse::new(&mut g, &low, &active, conv, calls, pullbacks, seed).body_tokens()
+                Reverse::new(&mut g, &low, &active, conv, pullbacks, seed).body_tokens()
             }
         };
         quote!({ #prologue #inner })

@@ -76,10 +76,6 @@ pub struct Var {
     /// Base name used in generated code (the source name, or a descriptive one).
     pub name: String,
     pub kind: Kind,
-    /// Source span, for diagnostics.
-    pub span: Span,
-    /// Declared by the source (or a parameter), as opposed to a temporary.
-    pub user: bool,
     /// Index of the parameter, if it is one.
     pub param: Option<usize>,
     /// Counters and flags made by the engine whose old values are never needed.
@@ -307,18 +303,10 @@ pub struct Body {
 }
 
 impl Body {
-    pub fn new_var(
-        &mut self,
-        name: impl Into<String>,
-        kind: Kind,
-        span: Span,
-        user: bool,
-    ) -> VarId {
+    pub fn new_var(&mut self, name: impl Into<String>, kind: Kind) -> VarId {
         self.vars.push(Var {
             name: name.into(),
             kind,
-            span,
-            user,
             param: None,
             no_restore: false,
         });

@@ -143,7 +143,7 @@ impl<'a> Lowerer<'a> {
 
     fn declare(&mut self, ident: &syn::Ident, kind: Kind) -> VarId {
         let name = self.unique(&ident.to_string());
-        let v = self.body.new_var(name, kind, ident.span(), true);
+        let v = self.body.new_var(name, kind);
         self.scopes.last_mut().unwrap().insert(ident.to_string(), v);
         v
     }
@@ -156,7 +156,7 @@ impl<'a> Lowerer<'a> {
             name = format!("{base}{}", self.temps);
         }
         self.used_names.insert(name.clone());
-        self.body.new_var(name, kind, Span::call_site(), false)
+        self.body.new_var(name, kind)
     }
 
     fn lookup(&self, name: &str) -> Option<VarId> {

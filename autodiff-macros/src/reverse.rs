@@ -87,10 +87,8 @@ pub fn prepare(
                 _ => syn::parse_quote!(::core::default::Default::default()),
             },
         };
-        let rv = p.body.new_var("ret_val", kind, Span::call_site(), false);
-        let rf = p
-            .body
-            .new_var("returned", Kind::Bool, Span::call_site(), false);
+        let rv = p.body.new_var("ret_val", kind);
+        let rf = p.body.new_var("returned", Kind::Bool);
         p.body.vars[rf].no_restore = true;
         p.ret_val = Some(rv);
         p.returned = Some(rf);
@@ -171,9 +169,7 @@ fn stmt_jumps(s: &Stmt) -> (HashSet<LoopId>, HashSet<LoopId>, bool) {
 
 impl Prep<'_> {
     fn flag(&mut self, name: &str) -> VarId {
-        let v = self
-            .body
-            .new_var(name, Kind::Bool, Span::call_site(), false);
+        let v = self.body.new_var(name, Kind::Bool);
         self.body.vars[v].no_restore = true;
         v
     }
@@ -211,9 +207,7 @@ impl Prep<'_> {
             stop.sort_unstable();
             stop.dedup();
             let any = self.or_flags(&stop, &mut out);
-            let go = self
-                .body
-                .new_var("go", Kind::Bool, Span::call_site(), false);
+            let go = self.body.new_var("go", Kind::Bool);
             out.stmts.push(Stmt::Let {
                 var: go,
                 rhs: Some(Rhs::Unary(UnOp::Not, any)),
@@ -232,9 +226,7 @@ impl Prep<'_> {
     fn or_flags(&mut self, flags: &[VarId], out: &mut Block) -> Atom {
         let mut acc = Atom::Var(flags[0]);
         for f in &flags[1..] {
-            let t = self
-                .body
-                .new_var("jumped", Kind::Bool, Span::call_site(), false);
+            let t = self.body.new_var("jumped", Kind::Bool);
             out.stmts.push(Stmt::Let {
                 var: t,
                 rhs: Some(Rhs::Binary(
@@ -286,9 +278,7 @@ impl Prep<'_> {
                 out.stmts.push(Stmt::If { cond, then, els });
             }
             Stmt::Match { scrut, arms, .. } => {
-                let rec = self
-                    .body
-                    .new_var("arm", Kind::Int, Span::call_site(), false);
+                let rec = self.body.new_var("arm", Kind::Int);
                 out.stmts.push(Stmt::Let {
                     var: rec,
                     rhs: None,
@@ -339,9 +329,7 @@ impl Prep<'_> {
                 let needs_counter =
                     !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret;
                 let counter = needs_counter.then(|| {
-                    let c = self
-                        .body
-                        .new_var("iters", Kind::Int, Span::call_site(), false);
+                    let c = self.body.new_var("iters", Kind::Int);
                     self.body.vars[c].no_restore = true;
                     out.stmts.push(Stmt::Let {
                         var: c,
@@ -391,7 +379,7 @@ impl Prep<'_> {
                 // Give every call its own variable (and pullback).
                 let kind = self.body.vars[var].kind.clone();
                 let name = format!("{}_call", self.body.vars[var].name);
-                let t = self.body.new_var(name, kind, Span::call_site(), false);
+                let t = self.body.new_var(name, kind);
                 self.stmt(
                     Stmt::Let {
                         var: t,
@@ -417,9 +405,7 @@ impl Prep<'_> {
                 };
                 if self.calls == CallStyle::Split && !(self.escapes && borrows_local) {
                     let name = format!("{}_pullback", self.body.vars[var].name);
-                    let pb = self
-                        .body
-                        .new_var(name, Kind::Closure, Span::call_site(), false);
+                    let pb = self.body.new_var(name, Kind::Closure);
                     self.pullbacks.insert(var, pb);
                 }
                 out.stmts.push(Stmt::Let {
@@ -437,7 +423,6 @@ pub struct Reverse<'g, 'a> {
     low: &'g Lowered,
     active_params: &'g [VarId],
     conv: Conv,
-    calls: CallStyle,
     pullbacks: HashMap<VarId, VarId>,
     seed: syn::Ident,
     /// Values the reverse sweep reads.
@@ -450,7 +435,6 @@ pub struct Reverse<'g, 'a> {
     stacks: HashMap<VarId, syn::Ident>,
     /// Top-level saves before an overwrite: a local per write.
     saves: Vec<syn::Ident>,
-    save_ix: usize,
     labels: Vec<Option<syn::Lifetime>>,
 }
 
@@ -460,7 +444,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
         low: &'g Lowered,
         active_params: &'g [VarId],
         conv: Conv,
-        calls: CallStyle,
         pullbacks: HashMap<VarId, VarId>,
         seed: syn::Ident,
     ) -> Self {
@@ -470,7 +453,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
             low,
             active_params,
             conv,
-            calls,
             pullbacks,
             seed,
             needed: HashSet::new(),
@@ -478,7 +460,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stable: HashSet::new(),
             stacks: HashMap::new(),
             saves: Vec::new(),
-            save_ix: 0,
             labels,
         };
         r.analyze();
