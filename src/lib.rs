@@ -16,7 +16,9 @@
 extern crate self as differentiate;
 
 pub use autodiff_macros::differentiate;
-pub use autodiff_runtime::{drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real};
+pub use autodiff_runtime::{
+    drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real,
+};
 
 /// Everything a user of the attribute needs: `use differentiate::prelude::*;`.
 pub mod prelude {

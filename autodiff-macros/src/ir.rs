@@ -6,8 +6,6 @@
 //! which has no `goto`. Each `let` of the source becomes a distinct variable, so
 //! shadowing is gone and names can be chosen freely at code generation.
 
-use proc_macro2::Span;
-
 /// Index of a variable in [`Body::vars`].
 pub type VarId = usize;
 /// Index of a loop, for `break`/`continue` targets.
