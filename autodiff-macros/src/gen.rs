@@ -349,3 +349,76 @@ fn needs_parens(e: &syn::Expr) -> bool {
         syn::Expr::Binary(_) | syn::Expr::If(_) | syn::Expr::Unary(_) | syn::Expr::Cast(_)
     )
 }
+
+/// Clean-up of a reverse block: an adjoint declared as zero whose first use
+/// is `d_v += e;` (or `-=`) becomes `let mut d_v = e;`. The zero was symbolic;
+/// the generated code then reads like a hand-written adjoint.
+pub fn fold_zero_inits(ts: TokenStream) -> TokenStream {
+    let Ok(block) = syn::parse2::<syn::Block>(quote!({ #ts })) else {
+        return ts;
+    };
+    let mut stmts = block.stmts;
+    let mut i = 0;
+    while i < stmts.len() {
+        let name = match &stmts[i] {
+            syn::Stmt::Local(l) => match (&l.pat, &l.init) {
+                (syn::Pat::Ident(pi), Some(init))
+                    if pi.ident.to_string().starts_with("d_") && is_zero_literal(&init.expr) =>
+                {
+                    Some(pi.ident.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(name) = name {
+            let first = (i + 1..stmts.len()).find(|&j| mentions(&stmts[j], &name));
+            if let Some(j) = first {
+                if let Some((neg, e)) = compound_on(&stmts[j], &name) {
+                    let e = match (neg, &e) {
+                        (false, _) => quote!(#e),
+                        (
+                            true,
+                            syn::Expr::Path(_) | syn::Expr::Lit(_) | syn::Expr::MethodCall(_),
+                        ) => quote!(-#e),
+                        (true, _) => quote!(-(#e)),
+                    };
+                    stmts[j] = syn::parse_quote!(let mut #name = #e;);
+                    stmts.remove(i);
+                    continue;
+                }
+            }
+        }
+        i += 1;
+    }
+    quote!(#(#stmts)*)
+}
+
+fn is_zero_literal(e: &syn::Expr) -> bool {
+    let s = quote!(#e).to_string();
+    s == "0.0" || (s.starts_with("[0.0 ;") && !s.contains("zero_like"))
+}
+
+fn mentions(s: &syn::Stmt, name: &syn::Ident) -> bool {
+    let mut set = HashSet::new();
+    crate::lower::collect_idents(quote!(#s), &mut set);
+    set.contains(&name.to_string())
+}
+
+/// `name += e;` -> (false, e); `name -= e;` -> (true, e).
+fn compound_on(s: &syn::Stmt, name: &syn::Ident) -> Option<(bool, syn::Expr)> {
+    let syn::Stmt::Expr(syn::Expr::Binary(b), Some(_)) = s else {
+        return None;
+    };
+    let syn::Expr::Path(p) = &*b.left else {
+        return None;
+    };
+    if !p.path.is_ident(name) || mentions(&syn::Stmt::Expr((*b.right).clone(), None), name) {
+        return None;
+    }
+    match b.op {
+        syn::BinOp::AddAssign(_) => Some((false, (*b.right).clone())),
+        syn::BinOp::SubAssign(_) => Some((true, (*b.right).clone())),
+        _ => None,
+    }
+}

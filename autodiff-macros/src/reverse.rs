@@ -805,11 +805,16 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 } else {
                     quote!()
                 };
-                quote!(#check #rt::accumulate(&mut #d, #seed_owned);)
+                if matches!(self.body().vars[*v].kind, Kind::Float) {
+                    quote!(#d += #seed_owned;)
+                } else {
+                    quote!(#check #rt::accumulate(&mut #d, #seed_owned);)
+                }
             }
             _ => quote!(),
         };
         let rev = self.rev_stmts(&body.block, 0);
+        let rev = crate::gen::fold_zero_inits(quote!(#decls #seeding #rev));
         let adjs: Vec<TokenStream> = self
             .low
             .params
@@ -843,8 +848,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     #fwd
                     #keep
                     (#result_name, move |#seed: &#ret_adj| {
-                        #decls
-                        #seeding
                         #rev
                         (#(#adjs,)*)
                     })
@@ -854,8 +857,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 #stack_decls
                 #fwd
                 #keep
-                #decls
-                #seeding
                 #rev
                 (#result_name, #(#adjs),*)
             },
@@ -1120,7 +1121,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
         }
         let decls = self.adjoint_decls(b);
-        quote!(#pro #decls #inner)
+        crate::gen::fold_zero_inits(quote!(#pro #decls #inner))
     }
 
     fn restore(&mut self, v: VarId, place: TokenStream, depth: usize) -> TokenStream {
@@ -1394,6 +1395,21 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
                 let d = self.g.d[*var].clone();
                 let kind = self.body().vars[*var].kind.clone();
+                // `v = v + e` / `v = v - e`: the adjoint of v passes through
+                // unchanged, only e receives it.
+                if let Rhs::Binary(op @ (BinOp::Add | BinOp::Sub), Atom::Var(a), b) = rhs {
+                    if a == var && b.var() != Some(*var) && !def {
+                        if restores {
+                            out.extend(self.restore(*var, quote!(#v), depth));
+                        }
+                        out.extend(if *op == BinOp::Add {
+                            self.acc_atom(b, quote!(#d))
+                        } else {
+                            self.sub_atom(b, quote!(#d))
+                        });
+                        return out;
+                    }
+                }
                 let (dexpr, take) = if *def {
                     (quote!(#d), quote!())
                 } else {
