@@ -119,6 +119,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 } else {
                     format!("{}_{}", l.chain, mode.suffix())
                 };
+                // `forward` over `forward` applies to `f` again: `f_jvp` exists already.
+                if logicals.iter().any(|x| x.chain == chain) {
+                    continue;
+                }
                 let user_name = format_ident!("{}_{}", l.user.sig.ident, mode.suffix());
                 let full_name = format_ident!("__ad_{}_{}", base, chain);
                 let wrt = level.wrt.clone();
