@@ -68,17 +68,17 @@ pub fn analyze(body: &Body, active_params: &[VarId]) -> Activity {
                 var,
                 rhs: Some(rhs),
             }
-            | Stmt::Assign { var, rhs, .. } => {
-                if act.rhs_varied(rhs) {
-                    todo.push(*var);
-                }
+            | Stmt::Assign { var, rhs, .. }
+                if act.rhs_varied(rhs) =>
+            {
+                todo.push(*var);
             }
             Stmt::IndexAssign { var, value, .. }
             | Stmt::Push { var, value }
-            | Stmt::Accumulate { var, value } => {
-                if value.var().is_some_and(|v| act.varied[v]) {
-                    todo.push(*var);
-                }
+            | Stmt::Accumulate { var, value }
+                if value.var().is_some_and(|v| act.varied[v]) =>
+            {
+                todo.push(*var);
             }
             _ => {}
         });
@@ -106,17 +106,17 @@ pub fn analyze(body: &Body, active_params: &[VarId]) -> Activity {
                 var,
                 rhs: Some(rhs),
             }
-            | Stmt::Assign { var, rhs, .. } => {
-                if act.useful[*var] && act.rhs_varied(rhs) {
-                    todo.extend(rhs.reads().into_iter().filter(|v| act.varied[*v]));
-                }
+            | Stmt::Assign { var, rhs, .. }
+                if act.useful[*var] && act.rhs_varied(rhs) =>
+            {
+                todo.extend(rhs.reads().into_iter().filter(|v| act.varied[*v]));
             }
             Stmt::IndexAssign { var, value, .. }
             | Stmt::Push { var, value }
-            | Stmt::Accumulate { var, value } => {
-                if act.useful[*var] {
-                    todo.extend(value.var().filter(|v| act.varied[*v]));
-                }
+            | Stmt::Accumulate { var, value }
+                if act.useful[*var] =>
+            {
+                todo.extend(value.var().filter(|v| act.varied[*v]));
             }
             _ => {}
         });

@@ -452,7 +452,7 @@ fn transform(
         .params
         .iter()
         .filter(|p| p.dtype.is_differentiable())
-        .filter(|p| conv != Conv::User || wrt.is_none_or(|w| w.iter().any(|x| *x == p.ident)))
+        .filter(|p| conv != Conv::User || wrt.is_none_or(|w| w.contains(&p.ident)))
         .map(|p| p.var)
         .collect();
     let act = analyze(&low.body, &active);
@@ -695,6 +695,6 @@ fn doc_comment(src: &ItemFn, low: &Lowered, active: &[usize], mode: Mode, conv: 
              `d_out` times the derivative of the output with respect to each, in one forward and one reverse sweep.",
             names.join(", adjoint of ")
         ),
-        _ => format!("Hidden entry of `#[differentiate]` for calls from other differentiated functions."),
+        _ => "Hidden entry of `#[differentiate]` for calls from other differentiated functions.".to_string(),
     }
 }

@@ -469,10 +469,8 @@ pub fn loop_labels(body: &Body) -> Vec<Option<syn::Lifetime>> {
                     visit(&l.body, stack, labels, need);
                     stack.pop();
                 }
-                Stmt::Break(id) | Stmt::Continue(id) => {
-                    if stack.last() != Some(id) {
-                        need[*id] = true;
-                    }
+                Stmt::Break(id) | Stmt::Continue(id) if stack.last() != Some(id) => {
+                    need[*id] = true;
                 }
                 Stmt::If { then, els, .. } => {
                     visit(then, stack, labels, need);

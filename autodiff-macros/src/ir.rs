@@ -190,6 +190,8 @@ pub enum Rhs {
 }
 
 /// A statement.
+// Bodies hold tens to thousands of statements: variant size does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub enum Stmt {
     /// `let [mut] v = rhs;` (`rhs == None`: `let v;`, assigned later).
