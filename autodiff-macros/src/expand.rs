@@ -200,6 +200,32 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     }
 
     let errs = errors.into_iter().map(|e| e.into_compile_error());
+    // Calling only `f_vjp` uses `f`: a live (allowed-dead) item naming `f`
+    // keeps rustc from warning that `f` is never used.
+    let marker = {
+        let g = &source.sig.generics;
+        let w = &g.where_clause;
+        let args: Vec<TokenStream> = g
+            .params
+            .iter()
+            .filter_map(|p| match p {
+                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
+                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
+                syn::GenericParam::Lifetime(_) => None,
+            })
+            .collect();
+        let name = format_ident!("__ad_{}_uses", base);
+        let turbofish = if args.is_empty() {
+            quote!()
+        } else {
+            quote!(::<#(#args),*>)
+        };
+        quote! {
+            #[allow(dead_code, clippy::all)]
+            #[doc(hidden)]
+            fn #name #g () #w { let _ = #base #turbofish; }
+        }
+    };
     let vis = &source.vis;
     let mod_vis = reexport_vis(vis);
     let reexports = reexports
@@ -222,6 +248,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         #vis mod #base {
             #(#reexports)*
         }
+        #marker
     }
 }
 
@@ -493,7 +520,7 @@ fn transform(
     let tokens = quote! {
         #[doc = #doc]
         #hidden
-        #[allow(unused_mut, unused_variables, unused_assignments, unused_parens, unused_labels, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]
+        #[allow(dead_code, unused_mut, unused_variables, unused_assignments, unused_parens, unused_labels, non_snake_case, clippy::all, clippy::pedantic, clippy::nursery)]
         #vis #sig #body
     };
     match syn::parse2::<ItemFn>(tokens.clone()) {
