@@ -43,6 +43,22 @@ pub mod __private {
         B::from_f64(value.to_f64())
     }
 
+    /// `acc += c` elementwise, for float buffers (arrays, slices, vectors).
+    #[inline]
+    #[track_caller]
+    pub fn add_into<F: crate::Real>(acc: &mut [F], c: &[F]) {
+        if acc.len() != c.len() {
+            panic!(
+                "accumulate: adjoint of length {} cannot take a contribution of length {}",
+                acc.len(),
+                c.len()
+            );
+        }
+        for (a, b) in acc.iter_mut().zip(c) {
+            *a += *b;
+        }
+    }
+
     /// Checks a tangent or seed against the shape of its primal.
     #[inline]
     #[track_caller]

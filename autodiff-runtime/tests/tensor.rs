@@ -31,7 +31,10 @@ fn t(data: &[f64], shape: &[usize]) -> Tensor<f64> {
 }
 
 fn close(a: &[f64], b: &[f64], tol: f64) -> bool {
-    a.len() == b.len() && a.iter().zip(b).all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
+    a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|(x, y)| (x - y).abs() <= tol * (1.0 + y.abs()))
 }
 
 // ----- constructors and accessors ---------------------------------------------
@@ -41,9 +44,15 @@ fn constructors() {
     assert_eq!(Tensor::<f64>::zeros(&[2, 3]).to_vec(), vec![0.0; 6]);
     assert_eq!(Tensor::<f32>::ones(&[2]).to_vec(), vec![1.0, 1.0]);
     assert_eq!(Tensor::full(&[3], 2.5).to_vec(), vec![2.5; 3]);
-    assert_eq!(Tensor::<f64>::eye(3).to_vec(), vec![1., 0., 0., 0., 1., 0., 0., 0., 1.]);
+    assert_eq!(
+        Tensor::<f64>::eye(3).to_vec(),
+        vec![1., 0., 0., 0., 1., 0., 0., 0., 1.]
+    );
     let s = Tensor::scalar(4.0);
-    assert_eq!((s.shape(), s.ndim(), s.len(), s.item()), (&[][..], 0, 1, 4.0));
+    assert_eq!(
+        (s.shape(), s.ndim(), s.len(), s.item()),
+        (&[][..], 0, 1, 4.0)
+    );
     assert_eq!(Tensor::linspace(1.0, 2.0, 3).to_vec(), vec![1.0, 1.5, 2.0]);
     assert_eq!(Tensor::linspace(1.0, 2.0, 1).to_vec(), vec![1.0]);
     assert!(Tensor::<f64>::linspace(1.0, 2.0, 0).is_empty());
@@ -218,7 +227,9 @@ fn item_of_vector_panics() {
 }
 
 #[test]
-#[should_panic(expected = "accumulate: adjoint of shape [2] cannot take a contribution of shape [3]")]
+#[should_panic(
+    expected = "accumulate: adjoint of shape [2] cannot take a contribution of shape [3]"
+)]
 fn accumulate_mismatch_panics() {
     use autodiff_runtime::Accumulate;
     Tensor::<f64>::zeros(&[2]).accumulate(Tensor::zeros(&[3]));
@@ -236,14 +247,23 @@ fn try_forms_return_the_panic_message() {
     ] {
         assert_eq!(e.kind(), ShapeErrorKind::Mismatch);
         assert_eq!(e.op(), op);
-        assert_eq!(e.to_string(), format!("{op}: shapes [2, 3] and [3, 2] differ"));
+        assert_eq!(
+            e.to_string(),
+            format!("{op}: shapes [2, 3] and [3, 2] differ")
+        );
         assert_eq!(e.shapes(), &[vec![2, 3], vec![3, 2]]);
     }
     let e = a.try_matmul(&a).unwrap_err();
     assert_eq!(e.kind(), ShapeErrorKind::Matmul);
-    assert_eq!(e.to_string(), "matmul: [2, 3] x [2, 3]: inner dimensions 3 and 2 differ");
+    assert_eq!(
+        e.to_string(),
+        "matmul: [2, 3] x [2, 3]: inner dimensions 3 and 2 differ"
+    );
     assert!(a.try_matmul(&b).is_ok());
-    assert_eq!(a.clone().try_into_shape(&[5]).unwrap_err().kind(), ShapeErrorKind::Size);
+    assert_eq!(
+        a.clone().try_into_shape(&[5]).unwrap_err().kind(),
+        ShapeErrorKind::Size
+    );
 }
 
 // ----- operators: every owned/borrowed combination, scalars both sides ---------
@@ -260,12 +280,37 @@ fn operators_all_combinations() {
         ("div", |x, y| x / y),
     ];
     for (name, f) in cases {
-        let want: Vec<f64> = a.as_slice().iter().zip(b.as_slice()).map(|(&x, &y)| f(x, y)).collect();
+        let want: Vec<f64> = a
+            .as_slice()
+            .iter()
+            .zip(b.as_slice())
+            .map(|(&x, &y)| f(x, y))
+            .collect();
         let results = match name {
-            "add" => [&a + &b, a.clone() + &b, &a + b.clone(), a.clone() + b.clone()],
-            "sub" => [&a - &b, a.clone() - &b, &a - b.clone(), a.clone() - b.clone()],
-            "mul" => [&a * &b, a.clone() * &b, &a * b.clone(), a.clone() * b.clone()],
-            _ => [&a / &b, a.clone() / &b, &a / b.clone(), a.clone() / b.clone()],
+            "add" => [
+                &a + &b,
+                a.clone() + &b,
+                &a + b.clone(),
+                a.clone() + b.clone(),
+            ],
+            "sub" => [
+                &a - &b,
+                a.clone() - &b,
+                &a - b.clone(),
+                a.clone() - b.clone(),
+            ],
+            "mul" => [
+                &a * &b,
+                a.clone() * &b,
+                &a * b.clone(),
+                a.clone() * b.clone(),
+            ],
+            _ => [
+                &a / &b,
+                a.clone() / &b,
+                &a / b.clone(),
+                a.clone() / b.clone(),
+            ],
         };
         for r in results {
             assert_eq!(r.shape(), &[2, 2], "{name}");
@@ -281,8 +326,16 @@ fn operators_all_combinations() {
             "mul" => (&a * s, a.clone() * s, s * &a, s * a.clone()),
             _ => (&a / s, a.clone() / s, s / &a, s / a.clone()),
         };
-        assert_eq!((r1.to_vec(), r2.to_vec()), (right.clone(), right.clone()), "{name}");
-        assert_eq!((l1.to_vec(), l2.to_vec()), (left.clone(), left.clone()), "{name}");
+        assert_eq!(
+            (r1.to_vec(), r2.to_vec()),
+            (right.clone(), right.clone()),
+            "{name}"
+        );
+        assert_eq!(
+            (l1.to_vec(), l2.to_vec()),
+            (left.clone(), left.clone()),
+            "{name}"
+        );
         // rank-0 tensors broadcast like scalars, on either side
         let st = Tensor::scalar(s);
         let (rt, lt) = match name {
@@ -373,8 +426,14 @@ fn elementwise_math_maps_the_float_methods() {
         let want: Vec<f64> = x.as_slice().iter().map(|&v| sf(v)).collect();
         assert_eq!(tf(&x).to_vec(), want);
     }
-    assert_eq!(x.powi(2).to_vec(), vec![0.3f64.powi(2), 0.6f64.powi(2), 0.9f64.powi(2)]);
-    assert_eq!(x.powf(1.5).to_vec(), vec![0.3f64.powf(1.5), 0.6f64.powf(1.5), 0.9f64.powf(1.5)]);
+    assert_eq!(
+        x.powi(2).to_vec(),
+        vec![0.3f64.powi(2), 0.6f64.powi(2), 0.9f64.powi(2)]
+    );
+    assert_eq!(
+        x.powf(1.5).to_vec(),
+        vec![0.3f64.powf(1.5), 0.6f64.powf(1.5), 0.9f64.powf(1.5)]
+    );
     assert_eq!(x.clamp(0.5, 0.7).to_vec(), vec![0.5, 0.6, 0.7]);
     let y = t(&[0.5, 0.5, 0.5], &[3]);
     assert_eq!(x.maximum(&y).to_vec(), vec![0.5, 0.6, 0.9]);
@@ -412,14 +471,30 @@ fn activations() {
     let x = t(&[-2.0, 0.0, 3.0], &[3]);
     assert_eq!(x.relu().to_vec(), vec![0.0, 0.0, 3.0]);
     let s = x.sigmoid();
-    assert!(close(s.as_slice(), &[1.0 / (1.0 + 2f64.exp()), 0.5, 1.0 / (1.0 + (-3f64).exp())], 1e-15));
+    assert!(close(
+        s.as_slice(),
+        &[1.0 / (1.0 + 2f64.exp()), 0.5, 1.0 / (1.0 + (-3f64).exp())],
+        1e-15
+    ));
     let sp = x.softplus();
-    assert!(close(sp.as_slice(), &[(1.0 + (-2f64).exp()).ln(), 2f64.ln(), (1.0 + 3f64.exp()).ln()], 1e-15));
+    assert!(close(
+        sp.as_slice(),
+        &[
+            (1.0 + (-2f64).exp()).ln(),
+            2f64.ln(),
+            (1.0 + 3f64.exp()).ln()
+        ],
+        1e-15
+    ));
     let p = x.softmax();
     assert!((p.sum() - 1.0).abs() < 1e-15);
     let e: Vec<f64> = x.as_slice().iter().map(|v| v.exp()).collect();
     let z: f64 = e.iter().sum();
-    assert!(close(p.as_slice(), &e.iter().map(|v| v / z).collect::<Vec<_>>(), 1e-15));
+    assert!(close(
+        p.as_slice(),
+        &e.iter().map(|v| v / z).collect::<Vec<_>>(),
+        1e-15
+    ));
     assert!((x.logsumexp().item() - z.ln()).abs() < 1e-15);
     assert!(close(x.log_softmax().as_slice(), &p.ln().to_vec(), 1e-14));
     // along the last axis of a matrix
@@ -453,8 +528,14 @@ fn stability_at_extreme_inputs() {
     // f32 too
     let big32 = Tensor::from_vec(vec![100.0_f32, 100.0], &[2]);
     assert!((big32.logsumexp().item() - (100.0 + 2f32.ln())).abs() < 1e-4);
-    assert_eq!(Tensor::from_vec(vec![-200.0_f32], &[1]).sigmoid().item(), 0.0);
-    assert_eq!(Tensor::from_vec(vec![200.0_f32], &[1]).softplus().item(), 200.0);
+    assert_eq!(
+        Tensor::from_vec(vec![-200.0_f32], &[1]).sigmoid().item(),
+        0.0
+    );
+    assert_eq!(
+        Tensor::from_vec(vec![200.0_f32], &[1]).softplus().item(),
+        200.0
+    );
 }
 
 // ----- matmul against a naive triple loop ---------------------------------------
@@ -518,11 +599,19 @@ fn matmul_one_dimensional_operands() {
         // mat . vec -> [m]
         let av = a.matmul(&u);
         assert_eq!(av.shape(), &[m]);
-        assert!(close(av.as_slice(), &naive_matmul(a.as_slice(), u.as_slice(), m, k, 1), 1e-12));
+        assert!(close(
+            av.as_slice(),
+            &naive_matmul(a.as_slice(), u.as_slice(), m, k, 1),
+            1e-12
+        ));
         // vec . mat -> [n]
         let vb = u.matmul(&b);
         assert_eq!(vb.shape(), &[n]);
-        assert!(close(vb.as_slice(), &naive_matmul(u.as_slice(), b.as_slice(), 1, k, n), 1e-12));
+        assert!(close(
+            vb.as_slice(),
+            &naive_matmul(u.as_slice(), b.as_slice(), 1, k, n),
+            1e-12
+        ));
     }
 }
 
@@ -548,18 +637,35 @@ fn solve_small_systems() {
     let x3 = a3.solve(&b3);
     assert!(close(x3.as_slice(), &[1., -2., 3.], 1e-14));
     assert!(close(a3.matmul(&x3).as_slice(), b3.as_slice(), 1e-14));
-    assert!(close(a3.try_inverse().unwrap().matmul(&a3).as_slice(), Tensor::eye(3).as_slice(), 1e-14));
+    assert!(close(
+        a3.try_inverse().unwrap().matmul(&a3).as_slice(),
+        Tensor::eye(3).as_slice(),
+        1e-14
+    ));
 }
 
 #[test]
 fn solve_errors() {
     let singular = t(&[1., 2., 2., 4.], &[2, 2]);
     let e = singular.try_solve(&t(&[1., 1.], &[2])).unwrap_err();
-    assert_eq!(e, LinalgError::Singular { op: "solve", column: 1 });
-    let e = Tensor::<f64>::zeros(&[2, 3]).try_solve(&Tensor::zeros(&[2])).unwrap_err();
+    assert_eq!(
+        e,
+        LinalgError::Singular {
+            op: "solve",
+            column: 1
+        }
+    );
+    let e = Tensor::<f64>::zeros(&[2, 3])
+        .try_solve(&Tensor::zeros(&[2]))
+        .unwrap_err();
     assert_eq!(e.to_string(), "solve: shape [2, 3]: needs a square matrix");
-    let e = Tensor::<f64>::eye(2).try_solve(&Tensor::zeros(&[3])).unwrap_err();
-    assert_eq!(e.to_string(), "solve: shapes [2, 2] and [3] differ: the right-hand side needs shape [2] or [2, k]");
+    let e = Tensor::<f64>::eye(2)
+        .try_solve(&Tensor::zeros(&[3]))
+        .unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "solve: shapes [2, 2] and [3] differ: the right-hand side needs shape [2] or [2, k]"
+    );
 }
 
 #[test]
@@ -587,15 +693,29 @@ fn cholesky_small_matrices() {
 #[test]
 fn cholesky_errors() {
     let e = t(&[1., 2., 2., 1.], &[2, 2]).try_cholesky().unwrap_err();
-    assert_eq!(e, LinalgError::NotPositiveDefinite { op: "cholesky", column: 1 });
+    assert_eq!(
+        e,
+        LinalgError::NotPositiveDefinite {
+            op: "cholesky",
+            column: 1
+        }
+    );
     let e = t(&[-1., 0., 0., 1.], &[2, 2]).try_cholesky().unwrap_err();
-    assert_eq!(e, LinalgError::NotPositiveDefinite { op: "cholesky", column: 0 });
+    assert_eq!(
+        e,
+        LinalgError::NotPositiveDefinite {
+            op: "cholesky",
+            column: 0
+        }
+    );
     let e = Tensor::<f64>::zeros(&[3]).try_cholesky().unwrap_err();
     assert!(matches!(e, LinalgError::Shape(ref s) if s.kind() == ShapeErrorKind::Rank));
 }
 
 #[test]
-#[should_panic(expected = "cholesky: the matrix is not positive definite (non-positive pivot in column 1)")]
+#[should_panic(
+    expected = "cholesky: the matrix is not positive definite (non-positive pivot in column 1)"
+)]
 fn cholesky_indefinite_panics() {
     let _ = t(&[1., 2., 2., 1.], &[2, 2]).cholesky();
 }
@@ -612,7 +732,13 @@ fn logdet_small_matrices() {
     // diagonal
     assert!((t(&[2., 0., 0., 0.5], &[2, 2]).logdet()).abs() < 1e-15);
     let e = t(&[1., 2., 2., 4.], &[2, 2]).try_logdet().unwrap_err();
-    assert_eq!(e, LinalgError::Singular { op: "logdet", column: 1 });
+    assert_eq!(
+        e,
+        LinalgError::Singular {
+            op: "logdet",
+            column: 1
+        }
+    );
 }
 
 #[test]
@@ -625,4 +751,51 @@ fn differentiable_tensor() {
     accumulate(&mut g, x.clone());
     assert_eq!(g.to_vec(), vec![2., 4., 6.]);
     assert_eq!(zero_like(&&x).shape(), &[3]);
+}
+
+// ----- interop (behind features) -------------------------------------------------
+
+#[cfg(feature = "ndarray")]
+#[test]
+fn ndarray_conversions_move_the_buffer() {
+    let x = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let p = x.as_slice().as_ptr();
+    assert_eq!(x.as_ndarray().as_ptr(), p);
+    let a: ndarray::ArrayD<f64> = x.into();
+    assert_eq!((a.as_ptr(), a.shape()), (p, &[2, 3][..]));
+    let back = Tensor::from(a);
+    assert_eq!(back.as_slice().as_ptr(), p);
+    assert_eq!(back.shape(), &[2, 3]);
+    // a window into a larger buffer, and a column-major array, are copied
+    let a = ndarray::Array2::from_shape_vec((3, 2), vec![1., 2., 3., 4., 5., 6.]).unwrap();
+    let w = Tensor::from(a.clone().slice_move(ndarray::s![1.., ..]));
+    assert_eq!((w.shape(), w.to_vec()), (&[2, 2][..], vec![3., 4., 5., 6.]));
+    let c = Tensor::from(a.reversed_axes());
+    assert_eq!(
+        (c.shape(), c.to_vec()),
+        (&[2, 3][..], vec![1., 3., 5., 2., 4., 6.])
+    );
+}
+
+#[cfg(feature = "nalgebra")]
+#[test]
+fn nalgebra_conversions() {
+    use nalgebra::{DMatrix, DVector};
+    let v = t(&[1., 2., 3.], &[3]);
+    let p = v.as_slice().as_ptr();
+    let dv = DVector::try_from(v).unwrap();
+    assert_eq!(dv.as_ptr(), p);
+    let back = Tensor::from(dv);
+    assert_eq!((back.as_slice().as_ptr(), back.shape()), (p, &[3][..]));
+    let m = t(&[1., 2., 3., 4., 5., 6.], &[2, 3]);
+    let dm = DMatrix::try_from(&m).unwrap();
+    assert_eq!(dm, DMatrix::from_row_slice(2, 3, &[1., 2., 3., 4., 5., 6.]));
+    assert_eq!(Tensor::from(&dm), m);
+    let view = m.as_nalgebra_transpose();
+    assert_eq!(view.as_ptr(), m.as_slice().as_ptr());
+    assert_eq!(view.transpose(), dm);
+    assert!(DMatrix::try_from(&v_tensor()).is_err());
+    fn v_tensor() -> Tensor<f64> {
+        Tensor::zeros(&[2])
+    }
 }

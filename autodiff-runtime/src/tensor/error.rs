@@ -182,7 +182,10 @@ impl fmt::Display for LinalgError {
         match self {
             LinalgError::Shape(e) => e.fmt(f),
             LinalgError::Singular { op, column } => {
-                write!(f, "{op}: the matrix is singular (zero pivot in column {column})")
+                write!(
+                    f,
+                    "{op}: the matrix is singular (zero pivot in column {column})"
+                )
             }
             LinalgError::NotPositiveDefinite { op, column } => write!(
                 f,

@@ -2,10 +2,10 @@
 //! `dgemm`, which take raw pointers and strides. Each is wrapped in one small
 //! safe function that checks every bound first.
 //!
-//! Why not a safe loop: on this crate's CI machine a cache-blocked, vectorised
-//! GEMM is an order of magnitude faster than the best plain-Rust triple loop
-//! (the measurement is in the module docs of `linalg.rs`), and matmul is the
-//! cost of every dense layer and of every matmul derivative.
+//! Why not a safe loop: on this project's 2-core machine matrixmultiply's
+//! blocked, vectorised GEMM is 6-11x faster than the best plain-Rust loop
+//! (n = 256 `f64`: 0.41 ms against 4.3 ms; the numbers are in `linalg.rs`),
+//! and matmul is the cost of every dense layer and of every matmul derivative.
 #![allow(unsafe_code)]
 
 /// Whether a `rows` x `cols` matrix with row stride `rs` and column stride `cs`
@@ -119,7 +119,14 @@ mod tests {
     #[should_panic(expected = "dgemm: internal error")]
     fn dgemm_refuses_a_short_buffer() {
         let mut c = [0.0; 4];
-        dgemm([2, 2, 2], 1.0, (&[1.0; 3], [2, 1]), (&[1.0; 4], [2, 1]), 0.0, &mut c);
+        dgemm(
+            [2, 2, 2],
+            1.0,
+            (&[1.0; 3], [2, 1]),
+            (&[1.0; 4], [2, 1]),
+            0.0,
+            &mut c,
+        );
     }
 
     #[test]

@@ -5,7 +5,9 @@
 //! GEMM dispatch: `f32` and `f64` tensors go to `sgemm` / `dgemm` (found by a
 //! `TypeId` comparison, which the optimiser folds away); any other `Real` type
 //! falls back to a plain loop. Measured on the 2-core CI machine (release,
-//! 256 x 256 `f64`): a plain i-k-j loop takes about 10 ms, `dgemm` about 1 ms.
+//! `f64`, square): n = 64, a vectorisable i-k-j loop 0.068 ms vs `dgemm`
+//! 0.006 ms; n = 256, 4.3 ms vs 0.41 ms; n = 512, 24 ms vs 3.9 ms (2.4 ms for
+//! `A B^T` read through strides). That is the case for the `unsafe` in `gemm.rs`.
 
 use super::{error::fail, gemm, LinalgError, ShapeError, ShapeErrorKind, Tensor};
 use crate::Real;
@@ -56,18 +58,38 @@ pub(crate) fn gemm_into<F: Real>(a: Operand<'_, F>, b: Operand<'_, F>, beta: F, 
     let any_c: &mut dyn Any = c;
     if let Some(c) = any_c.downcast_mut::<Tensor<f64>>() {
         let (a, b): (&dyn Any, &dyn Any) = (a.t, b.t);
-        if let (Some(a), Some(b)) = (a.downcast_ref::<Tensor<f64>>(), b.downcast_ref::<Tensor<f64>>()) {
+        if let (Some(a), Some(b)) = (
+            a.downcast_ref::<Tensor<f64>>(),
+            b.downcast_ref::<Tensor<f64>>(),
+        ) {
             let beta = beta.to_f64();
-            gemm::dgemm([m, k, n], 1.0, (&a.data, sa), (&b.data, sb), beta, &mut c.data);
+            gemm::dgemm(
+                [m, k, n],
+                1.0,
+                (&a.data, sa),
+                (&b.data, sb),
+                beta,
+                &mut c.data,
+            );
             return;
         }
     }
     let any_c: &mut dyn Any = c;
     if let Some(c) = any_c.downcast_mut::<Tensor<f32>>() {
         let (a, b): (&dyn Any, &dyn Any) = (a.t, b.t);
-        if let (Some(a), Some(b)) = (a.downcast_ref::<Tensor<f32>>(), b.downcast_ref::<Tensor<f32>>()) {
+        if let (Some(a), Some(b)) = (
+            a.downcast_ref::<Tensor<f32>>(),
+            b.downcast_ref::<Tensor<f32>>(),
+        ) {
             let beta = beta.to_f64() as f32;
-            gemm::sgemm([m, k, n], 1.0, (&a.data, sa), (&b.data, sb), beta, &mut c.data);
+            gemm::sgemm(
+                [m, k, n],
+                1.0,
+                (&a.data, sa),
+                (&b.data, sb),
+                beta,
+                &mut c.data,
+            );
             return;
         }
     }
@@ -86,7 +108,11 @@ pub(crate) fn gemm_into<F: Real>(a: Operand<'_, F>, b: Operand<'_, F>, beta: F, 
 }
 
 /// `op(A) op(B)` as a new tensor of `shape` (which must have `m * n` elements).
-pub(crate) fn gemm_new<F: Real>(a: Operand<'_, F>, b: Operand<'_, F>, shape: &[usize]) -> Tensor<F> {
+pub(crate) fn gemm_new<F: Real>(
+    a: Operand<'_, F>,
+    b: Operand<'_, F>,
+    shape: &[usize],
+) -> Tensor<F> {
     let mut c = Tensor::zeros(shape);
     gemm_into(a, b, F::ZERO, &mut c);
     c
@@ -197,7 +223,7 @@ impl<F: Real> Tensor<F> {
     ///
     /// ```
     /// use autodiff_runtime::Tensor;
-    /// let a = Tensor::from_vec(vec![2.0, 1.0, 1.0, 3.0], &[2, 2]);
+    /// let a = Tensor::from_vec(vec![2.0_f64, 1.0, 1.0, 3.0], &[2, 2]);
     /// let x = a.solve(&Tensor::from_vec(vec![3.0, 5.0], &[2]));
     /// assert!((x[0] - 0.8).abs() < 1e-15 && (x[1] - 1.4).abs() < 1e-15);
     /// ```
@@ -343,7 +369,12 @@ pub(crate) fn square_dim<F>(a: &Tensor<F>, op: &'static str) -> Result<usize, Sh
 }
 
 /// The number of right-hand sides in `b` (`[n]` or `[n, k]`) for an `n x n` `a`.
-fn rhs_cols<F>(a: &Tensor<F>, b: &Tensor<F>, n: usize, op: &'static str) -> Result<usize, ShapeError> {
+fn rhs_cols<F>(
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    n: usize,
+    op: &'static str,
+) -> Result<usize, ShapeError> {
     match b.shape[..] {
         [r] if r == n => Ok(1),
         [r, k] if r == n => Ok(k),
@@ -405,7 +436,9 @@ impl<F: Real> Lu<F> {
 
     /// `ln |det A|`.
     pub(crate) fn logabsdet(&self) -> F {
-        (0..self.n).map(|i| self.lu[i * self.n + i].abs().ln()).sum()
+        (0..self.n)
+            .map(|i| self.lu[i * self.n + i].abs().ln())
+            .sum()
     }
 
     /// Overwrites `b` (`n x k`, row-major) with `A^-1 b`, or `A^-T b` when

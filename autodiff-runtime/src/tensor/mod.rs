@@ -206,7 +206,11 @@ impl<F: Real> Tensor<F> {
             panic!("arange: step must be finite and non-zero, got {step}");
         }
         let span = ((end - start) / step).ceil();
-        let n = if span > F::ZERO { span.to_f64() as usize } else { 0 };
+        let n = if span > F::ZERO {
+            span.to_f64() as usize
+        } else {
+            0
+        };
         Self::from_fn(&[n], |i| start + F::from_usize(i) * step)
     }
 
@@ -256,7 +260,7 @@ impl<F: Real> Tensor<F> {
     ///
     /// ```
     /// use autodiff_runtime::Tensor;
-    /// assert_eq!(Tensor::eye(2).as_slice(), &[1.0, 0.0, 0.0, 1.0]);
+    /// assert_eq!(Tensor::<f64>::eye(2).as_slice(), &[1.0, 0.0, 0.0, 1.0]);
     /// ```
     pub fn as_slice(&self) -> &[F] {
         &self.data
@@ -278,7 +282,7 @@ impl<F: Real> Tensor<F> {
     ///
     /// ```
     /// use autodiff_runtime::Tensor;
-    /// assert_eq!(Tensor::ones(&[2]).to_vec(), vec![1.0, 1.0]);
+    /// assert_eq!(Tensor::<f64>::ones(&[2]).to_vec(), vec![1.0, 1.0]);
     /// ```
     pub fn to_vec(&self) -> Vec<F> {
         self.data.clone()
@@ -288,7 +292,7 @@ impl<F: Real> Tensor<F> {
     ///
     /// ```
     /// use autodiff_runtime::Tensor;
-    /// assert_eq!(Tensor::ones(&[2]).into_vec(), vec![1.0, 1.0]);
+    /// assert_eq!(Tensor::<f64>::ones(&[2]).into_vec(), vec![1.0, 1.0]);
     /// ```
     pub fn into_vec(self) -> Vec<F> {
         self.data
@@ -360,7 +364,7 @@ impl<F: Real> Tensor<F> {
     ///
     /// ```
     /// use autodiff_runtime::Tensor;
-    /// assert_eq!(Tensor::ones(&[3]).zeros_like(), Tensor::zeros(&[3]));
+    /// assert_eq!(Tensor::<f64>::ones(&[3]).zeros_like(), Tensor::zeros(&[3]));
     /// ```
     pub fn zeros_like(&self) -> Self {
         Self::zeros(&self.shape)

@@ -5,6 +5,10 @@
 //! Two tensors must have one shape; a scalar (`F`, or a rank-0 tensor)
 //! broadcasts. A mismatch panics with `add: shapes [2, 3] and [3, 2] differ`;
 //! `try_add` and friends return that as a [`ShapeError`].
+//!
+//! A bare float literal on the left (`2.0 * &a`) has an `f32` and an `f64`
+//! impl to choose from, so Rust needs its type before a method is called on
+//! the result: write `2.0_f64 * &a` there (as with ndarray).
 
 use super::{error::fail, ShapeError, Tensor};
 use crate::Real;
@@ -12,7 +16,12 @@ use core::ops::{Add, AddAssign, Div, DivAssign, Mul, MulAssign, Neg, Sub, SubAss
 
 /// `f(a, b)` reusing `a`'s buffer when it has the result's shape.
 #[track_caller]
-fn owned_left<F: Real>(mut a: Tensor<F>, b: &Tensor<F>, op: &'static str, f: fn(F, F) -> F) -> Tensor<F> {
+fn owned_left<F: Real>(
+    mut a: Tensor<F>,
+    b: &Tensor<F>,
+    op: &'static str,
+    f: fn(F, F) -> F,
+) -> Tensor<F> {
     if a.shape == b.shape || b.shape.is_empty() {
         a.zip_assign(b, op, f);
         a
@@ -23,7 +32,12 @@ fn owned_left<F: Real>(mut a: Tensor<F>, b: &Tensor<F>, op: &'static str, f: fn(
 
 /// `f(a, b)` reusing `b`'s buffer when it has the result's shape.
 #[track_caller]
-fn owned_right<F: Real>(a: &Tensor<F>, mut b: Tensor<F>, op: &'static str, f: fn(F, F) -> F) -> Tensor<F> {
+fn owned_right<F: Real>(
+    a: &Tensor<F>,
+    mut b: Tensor<F>,
+    op: &'static str,
+    f: fn(F, F) -> F,
+) -> Tensor<F> {
     if a.shape == b.shape || a.shape.is_empty() {
         let s = a.shape.is_empty();
         for (i, y) in b.data.iter_mut().enumerate() {
@@ -55,7 +69,7 @@ macro_rules! impl_binary_op {
             #[doc = concat!("assert_eq!(c, a.clone() ", stringify!($sym), " &b);")]
             #[doc = concat!("assert_eq!(c.to_vec(), ", $example, ");")]
             #[doc = concat!("assert_eq!((&a ", stringify!($sym), " 2.0)[0], 4.0 ", stringify!($sym), " 2.0);")]
-            #[doc = concat!("assert_eq!((2.0 ", stringify!($sym), " &a)[0], 2.0 ", stringify!($sym), " 4.0);")]
+            #[doc = concat!("assert_eq!((2.0_f64 ", stringify!($sym), " &a)[0], 2.0 ", stringify!($sym), " 4.0);")]
             #[doc = concat!("let mut d = a.clone();")]
             #[doc = concat!("d ", stringify!($sym), "= &b;")]
             #[doc = concat!("assert_eq!(d, c);")]

@@ -522,7 +522,8 @@ fn ew_vjp<F: Real, const K: usize>(
     needs: [bool; K],
     partials: impl Fn([F; K]) -> [F; K],
 ) -> [Option<Tensor<F>>; K] {
-    let mut adj: [Option<Tensor<F>>; K] = core::array::from_fn(|k| needs[k].then(|| args[k].zeros_like()));
+    let mut adj: [Option<Tensor<F>>; K] =
+        core::array::from_fn(|k| needs[k].then(|| args[k].zeros_like()));
     if needs.iter().any(|&n| n) {
         for (i, &gi) in g.data.iter().enumerate() {
             let d = partials(args.map(|a| at(a, i)));
@@ -541,7 +542,11 @@ fn ew_vjp<F: Real, const K: usize>(
 }
 
 /// Forward rule whose derivative is a function of the output, `dy = d(y) * dx`.
-fn out_jvp<F: Real>(y: Tensor<F>, dx: Option<&Tensor<F>>, d: impl Fn(F) -> F) -> (Tensor<F>, Tensor<F>) {
+fn out_jvp<F: Real>(
+    y: Tensor<F>,
+    dx: Option<&Tensor<F>>,
+    d: impl Fn(F) -> F,
+) -> (Tensor<F>, Tensor<F>) {
     let tan = match dx {
         Some(t) => y.zip_map(t, "jvp", |y, t| d(y) * t),
         None => y.zeros_like(),
@@ -715,15 +720,30 @@ fn matmul_jvp<F: Real>(
     let mut tan = c.zeros_like();
     let (ad, bd) = (matmul_dims(a, true), matmul_dims(b, false));
     if let Some(da) = da {
-        gemm_into(Operand::new(da, ad, false), Operand::new(b, bd, false), F::ZERO, &mut tan);
+        gemm_into(
+            Operand::new(da, ad, false),
+            Operand::new(b, bd, false),
+            F::ZERO,
+            &mut tan,
+        );
     }
     if let Some(db) = db {
-        gemm_into(Operand::new(a, ad, false), Operand::new(db, bd, false), F::ONE, &mut tan);
+        gemm_into(
+            Operand::new(a, ad, false),
+            Operand::new(db, bd, false),
+            F::ONE,
+            &mut tan,
+        );
     }
     (c, tan)
 }
 
-fn matmul_vjp<F: Real>(a: &Tensor<F>, b: &Tensor<F>, g: &Tensor<F>, needs: [bool; 2]) -> [Option<Tensor<F>>; 2] {
+fn matmul_vjp<F: Real>(
+    a: &Tensor<F>,
+    b: &Tensor<F>,
+    g: &Tensor<F>,
+    needs: [bool; 2],
+) -> [Option<Tensor<F>>; 2] {
     // Vectors are rows on the left and columns on the right, so G is m x n.
     let (ad, bd) = (matmul_dims(a, true), matmul_dims(b, false));
     let gv = Operand::new(g, [ad[0], bd[1]], false);
@@ -766,7 +786,12 @@ fn solve_jvp<F: Real>(
     (x, rhs)
 }
 
-fn solve_vjp<F: Real>(a: &Tensor<F>, x: &Tensor<F>, g: &Tensor<F>, needs: [bool; 2]) -> [Option<Tensor<F>>; 2] {
+fn solve_vjp<F: Real>(
+    a: &Tensor<F>,
+    x: &Tensor<F>,
+    g: &Tensor<F>,
+    needs: [bool; 2],
+) -> [Option<Tensor<F>>; 2] {
     if !needs[0] && !needs[1] {
         return [None, None];
     }
