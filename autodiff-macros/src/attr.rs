@@ -30,8 +30,8 @@ pub struct Args {
 }
 
 enum Arg {
-    Mode(Mode),
-    Wrt(Vec<Ident>),
+    Mode(Mode, Ident),
+    Wrt(Vec<Ident>, Ident),
     Dump,
 }
 
@@ -39,8 +39,8 @@ impl Parse for Arg {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let id: Ident = input.parse()?;
         match id.to_string().as_str() {
-            "forward" => Ok(Arg::Mode(Mode::Forward)),
-            "reverse" => Ok(Arg::Mode(Mode::Reverse)),
+            "forward" => Ok(Arg::Mode(Mode::Forward, id)),
+            "reverse" => Ok(Arg::Mode(Mode::Reverse, id)),
             "dump" => Ok(Arg::Dump),
             "wrt" => {
                 if !input.peek(syn::token::Paren) {
@@ -58,7 +58,7 @@ impl Parse for Arg {
                         "`wrt()` needs at least one parameter name",
                     ));
                 }
-                Ok(Arg::Wrt(names.into_iter().collect()))
+                Ok(Arg::Wrt(names.into_iter().collect(), id))
             }
             other => {
                 let hint =
@@ -79,18 +79,18 @@ impl Parse for Args {
         let mut args = Args::default();
         for a in list {
             match a {
-                Arg::Mode(m) => {
+                Arg::Mode(m, id) => {
                     if args.modes.contains(&m) {
-                        return Err(syn::Error::new(
-                            span,
-                            format!("mode `{}` given twice", m.suffix()),
-                        ));
+                        return Err(syn::Error::new(id.span(), format!("`{id}` is given twice")));
                     }
                     args.modes.push(m)
                 }
-                Arg::Wrt(w) => {
+                Arg::Wrt(w, id) => {
                     if args.wrt.is_some() {
-                        return Err(syn::Error::new(w[0].span(), "`wrt` given twice"));
+                        return Err(syn::Error::new(
+                            id.span(),
+                            "`wrt` is given twice: list every active parameter in one `wrt(...)`",
+                        ));
                     }
                     args.wrt = Some(w)
                 }

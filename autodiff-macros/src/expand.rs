@@ -89,11 +89,17 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     source.attrs = others;
 
     check_signature(&source, &levels, &mut errors);
-    // Lower once up front so user mistakes are reported against user code.
-    if errors.is_empty() {
+    if let Some(FnArg::Receiver(_)) = source.sig.inputs.first() {
+        // Inside an `impl` neither stubs nor a module can be emitted.
+        let errs = errors.into_iter().map(|e| e.into_compile_error());
+        return quote!(#(#errs)* #source);
+    }
+    // Lower once up front so user mistakes are reported against user code,
+    // all of them, even when the signature has mistakes too.
+    {
         let mut errs = Vec::new();
         let low = lower_fn(&source, &mut errs);
-        if errs.is_empty() {
+        if errs.is_empty() && errors.is_empty() {
             check_activity(&low, &mut errs);
         }
         errors.extend(errs);
@@ -275,12 +281,12 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
     let sig = &f.sig;
     // Derivatives of methods would need `Self` in generated items outside the impl.
     if let Some(FnArg::Receiver(r)) = sig.inputs.first() {
-        errors.push(syn::Error::new(r.span(), "#[differentiate] applies to free functions, not methods; take the value as an ordinary parameter"));
+        errors.push(syn::Error::new_spanned(r, "#[differentiate] applies to free functions, not methods; take the value as an ordinary parameter and move the function out of the `impl`"));
     }
     if let Some(a) = &sig.asyncness {
         errors.push(syn::Error::new(
             a.span(),
-            "`async fn` cannot be differentiated",
+            "`async fn` cannot be differentiated: remove `async` (derivatives are plain synchronous functions)",
         ));
     }
     if let Some(u) = &sig.unsafety {
@@ -298,11 +304,11 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
         if let FnArg::Typed(pt) = a {
             match &*pt.pat {
                 Pat::Ident(pi) if pi.subpat.is_none() && pi.by_ref.is_none() => names.push((pi.ident.clone(), DType::of(&pt.ty, &floats))),
-                p => errors.push(syn::Error::new(p.span(), "parameters of a differentiated function must be plain names (`x: f64`); destructure inside the body")),
+                p => errors.push(syn::Error::new_spanned(p, "parameters of a differentiated function must be plain names (`x: f64`); destructure inside the body")),
             }
             if let syn::Type::Reference(r) = &*pt.ty {
                 if r.mutability.is_some() {
-                    errors.push(syn::Error::new(r.span(), "`&mut` parameters are not supported: the engine cannot follow mutation through a reference; take the value and return the result"));
+                    errors.push(syn::Error::new_spanned(r, "`&mut` parameters are not supported: the engine cannot follow mutation through a reference; take the value and return the result"));
                 }
             }
             if let syn::Type::Ptr(p) = &*pt.ty {
@@ -494,11 +500,19 @@ fn transform(
         quote!(#[doc(hidden)])
     };
     let body = if stub {
-        quote!({
-            ::core::panic!(
-                "#[differentiate] could not generate this function; see the compile error"
-            )
-        })
+        let msg =
+            quote!("#[differentiate] could not generate this function; see the compile error");
+        if conv == Conv::Pullback {
+            // An opaque closure type cannot be inferred from `!`: give one.
+            let ret_adj = low.ret.adjoint();
+            let adjs = low.params.iter().map(|p| p.dtype.adjoint());
+            quote!({
+                #[allow(unreachable_code)]
+                (::core::panic!(#msg), move |_: &#ret_adj| -> (#(#adjs,)*) { ::core::unreachable!() })
+            })
+        } else {
+            quote!({ ::core::panic!(#msg) })
+        }
     } else {
         let prologue = prologue(&g, &low, &active, mode, conv);
         let inner = match mode {

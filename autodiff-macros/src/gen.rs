@@ -313,13 +313,17 @@ pub fn bin_tokens(op: BinOp) -> TokenStream {
 /// `g::__vjp` -> `g::__vjp_jvp` (the callee's stack generates the same names).
 pub fn derived_path(path: &syn::Path, suffix: &str) -> syn::Path {
     let mut p = path.clone();
-    let last = p.segments.last().unwrap().ident.to_string();
+    let last_ident = p.segments.last().unwrap().ident.clone();
+    let last = last_ident.to_string();
+    // The callee's span: a missing derivative is reported at the call, not the attribute.
+    let span = last_ident.span();
     if last.starts_with("__") && p.segments.len() >= 2 {
-        let new = format_ident!("{}_{}", last, suffix);
-        p.segments.last_mut().unwrap().ident = new;
+        p.segments.last_mut().unwrap().ident = syn::Ident::new(&format!("{last}_{suffix}"), span);
     } else {
-        p.segments
-            .push(syn::PathSegment::from(format_ident!("__{}", suffix)));
+        p.segments.push(syn::PathSegment::from(syn::Ident::new(
+            &format!("__{suffix}"),
+            span,
+        )));
     }
     p
 }

@@ -67,10 +67,17 @@ pub struct Lowerer<'a> {
     temps: usize,
     /// Names of functions this body calls (to detect recursion).
     pub callees: Vec<syn::Path>,
+    /// Variables bound to an expression already reported as an error.
+    rejected: HashSet<VarId>,
 }
 
 fn err(errors: &mut Vec<syn::Error>, span: Span, msg: impl std::fmt::Display) {
     errors.push(syn::Error::new(span, msg));
+}
+
+/// An error covering every token of `node` (a plain span is only its first token on stable).
+fn err_at(errors: &mut Vec<syn::Error>, node: impl ToTokens, msg: impl std::fmt::Display) {
+    errors.push(syn::Error::new_spanned(node, msg));
 }
 
 fn zero_atom() -> Atom {
@@ -112,6 +119,7 @@ impl<'a> Lowerer<'a> {
             float_generics,
             temps: 0,
             callees: Vec::new(),
+            rejected: HashSet::new(),
         }
     }
 
@@ -365,7 +373,10 @@ impl<'a> Lowerer<'a> {
 
     fn local(&mut self, l: &syn::Local, out: &mut Block) {
         let Some(init) = &l.init else {
-            err(self.errors, l.pat.span(), "`let` without a value is not supported: give the variable its first value where it is declared");
+            err_at(self.errors, l, "`let` without a value is not supported: give the variable its first value where it is declared (`let y = if c { a } else { b };`)");
+            // Still declare the names, so later uses do not report a second error.
+            let mut binds = Vec::new();
+            let _ = self.bind_pattern(&l.pat, &mut binds);
             return;
         };
         if let Some((_, els)) = &init.diverge {
@@ -385,9 +396,13 @@ impl<'a> Lowerer<'a> {
         };
         match pat {
             Pat::Ident(pi) if pi.subpat.is_none() => {
+                let before = self.errors.len();
                 let rhs = self.rhs(&init.expr, out);
                 let kind = declared.unwrap_or_else(|| self.kind_of_rhs(&rhs));
                 let v = self.declare(&pi.ident, kind);
+                if self.errors.len() > before {
+                    self.rejected.insert(v);
+                }
                 out.stmts.push(Stmt::Let { var: v, rhs: Some(rhs) });
             }
             Pat::Wild(_) => {
@@ -495,7 +510,7 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Break(b) => {
                 if let Some(v) = &b.expr {
-                    err(self.errors, v.span(), "`break` with a value is not supported; assign to a variable before `break`");
+                    err_at(self.errors, v, "`break` with a value is not supported; assign to a variable before `break`");
                 }
                 if let Some(id) = self.loop_target(&b.label, b.span()) {
                     out.stmts.push(Stmt::Break(id));
@@ -618,9 +633,9 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Paren(p) => self.place_var(&p.expr),
             Expr::Unary(u) if matches!(u.op, syn::UnOp::Deref(_)) => {
-                err(
+                err_at(
                     self.errors,
-                    u.span(),
+                    u,
                     "writing through a reference (`*r = ...`) is not supported: the engine cannot follow `&mut` aliasing; return the new value instead",
                 );
                 None
@@ -693,7 +708,7 @@ impl<'a> Lowerer<'a> {
                     base => (self.place_var(base)?, Vec::new()),
                 };
                 if let Expr::Range(r) = &*ix.index {
-                    err(self.errors, r.span(), "range indexing (`x[a..b]`) is not supported in differentiated code; index elements one at a time");
+                    err_at(self.errors, r, "range indexing (`x[a..b]`) is not supported in differentiated code; index elements one at a time");
                     return None;
                 }
                 let i = self.expr(&ix.index, out);
@@ -842,7 +857,7 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Reference(r) => {
                 if r.mutability.is_some() {
-                    err(self.errors, r.span(), "`&mut` is not supported in differentiated code: the engine cannot follow mutation through references; pass values and return results");
+                    err_at(self.errors, r, "`&mut` is not supported in differentiated code: the engine cannot follow mutation through references; pass values and return results");
                     return Rhs::Atom(zero_atom());
                 }
                 match self.expr(&r.expr, out) {
@@ -883,7 +898,7 @@ impl<'a> Lowerer<'a> {
                 err(
                     self.errors,
                     t.question_token.span(),
-                    "the `?` operator is not supported in differentiated code",
+                    "the `?` operator is not supported in differentiated code: handle the error before calling, or use `match`",
                 );
                 Rhs::Atom(zero_atom())
             }
@@ -996,11 +1011,7 @@ impl<'a> Lowerer<'a> {
             self.macro_stmt(mac, out);
             return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
         }
-        err(
-            self.errors,
-            mac.path.span(),
-            format!("macro `{name}!` is not supported in differentiated code"),
-        );
+        self.macro_stmt(mac, out);
         Rhs::Atom(zero_atom())
     }
 
@@ -1153,8 +1164,10 @@ impl<'a> Lowerer<'a> {
             }
         }
         if let Some(id) = path.get_ident() {
-            if self.lookup(&id.to_string()).is_some() {
-                err(self.errors, id.span(), "calling a closure or function value is not supported; call a named `#[differentiate]` function");
+            if let Some(v) = self.lookup(&id.to_string()) {
+                if !self.rejected.contains(&v) {
+                    err(self.errors, id.span(), "calling a closure or function value is not supported; call a named `#[differentiate]` function");
+                }
                 return Rhs::Atom(zero_atom());
             }
         }
@@ -1260,8 +1273,8 @@ impl<'a> Lowerer<'a> {
         let scrut = self.expr(&m.expr, out);
         let mut arms = Vec::new();
         for arm in &m.arms {
-            if let Some((_, g)) = &arm.guard {
-                err(self.errors, g.span(), "match guards are not supported in differentiated code; put an `if` inside the arm");
+            if let Some((if_token, g)) = &arm.guard {
+                err_at(self.errors, quote!(#if_token #g), "match guards are not supported in differentiated code; put an `if` inside the arm");
             }
             self.scopes.push(HashMap::new());
             let mut binds = Vec::new();
@@ -1407,7 +1420,7 @@ impl<'a> Lowerer<'a> {
             err(
                 self.errors,
                 l.let_token.span(),
-                "`while let` is not supported in differentiated code",
+                "`while let` is not supported in differentiated code: use `loop` with a `match` that `break`s, or `while` on a condition",
             );
             return;
         }

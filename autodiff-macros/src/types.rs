@@ -69,6 +69,10 @@ impl DType {
                 if p.path.segments.len() == 1 && is_inactive_name(&name) {
                     return DType::Inactive;
                 }
+                if name == "Option" {
+                    // An optional value never carries a derivative.
+                    return DType::Inactive;
+                }
                 if name == "Vec" {
                     if let syn::PathArguments::AngleBracketed(a) = &seg.arguments {
                         if let Some(syn::GenericArgument::Type(t)) = a.args.first() {
@@ -160,7 +164,10 @@ impl DType {
                 quote!((#(#ts,)*))
             }
             DType::Inactive => quote!(()),
-            DType::Other(t) => quote!(<#t as ::differentiate::__private::Differentiable>::Adjoint),
+            // Spanned on the type: a type without derivatives is reported at the parameter.
+            DType::Other(t) => {
+                quote::quote_spanned!(syn::spanned::Spanned::span(t)=> <#t as ::differentiate::__private::Differentiable>::Adjoint)
+            }
         }
     }
 

@@ -14,6 +14,9 @@ use crate::Real;
 
 /// A type with an adjoint (and tangent) type.
 ///
+/// Implement it for a type of your own to use it as a parameter: with
+/// `type Adjoint = ();` the type is never active (configuration, lookup data).
+///
 /// ```
 /// use autodiff_runtime::{zero_like, Differentiable};
 /// let x: &[f64] = &[1.0, 2.0];
@@ -21,6 +24,11 @@ use crate::Real;
 /// assert_eq!(zero_like(&(1.5_f32, [2.0_f64; 2])), (0.0, [0.0; 2]));
 /// assert_eq!(zero_like(&7_usize), ());
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` has no derivative type, so it cannot be a parameter of a differentiated function",
+    label = "not `Differentiable`",
+    note = "implement `differentiate::Differentiable` for it (`type Adjoint = ();` if it never carries a derivative), or pass the values it holds as separate parameters"
+)]
 pub trait Differentiable {
     /// The type of this value's adjoint (and tangent).
     type Adjoint: Accumulate;
@@ -104,8 +112,17 @@ inactive_impls!(
     usize,
     bool,
     char,
-    ()
+    (),
+    str,
+    String
 );
+
+/// An `Option` never carries a derivative (its payload may be absent).
+impl<T> Differentiable for Option<T> {
+    type Adjoint = ();
+    #[inline(always)]
+    fn zero_adjoint(&self) {}
+}
 
 impl Accumulate for () {
     #[inline(always)]
