@@ -139,6 +139,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                                wrt: Option<Vec<syn::Ident>>| {
                     transform(
                         src,
+                        &base,
                         mode,
                         name,
                         conv,
@@ -391,6 +392,29 @@ fn check_activity(low: &Lowered, errors: &mut Vec<syn::Error>) {
     });
 }
 
+/// Does the body call the function itself (or one of its generated entries)?
+fn calls_itself(body: &crate::ir::Body, base: &syn::Ident) -> bool {
+    let mut found = false;
+    crate::ir::walk_stmts(&body.block, &mut |s| {
+        if let crate::ir::Stmt::Let {
+            rhs: Some(crate::ir::Rhs::Call { path, .. }),
+            ..
+        }
+        | crate::ir::Stmt::Assign {
+            rhs: crate::ir::Rhs::Call { path, .. },
+            ..
+        }
+        | crate::ir::Stmt::Discard(crate::ir::Rhs::Call { path, .. }) = s
+        {
+            let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+            let n = segs.len();
+            found |= segs[n - 1] == base.to_string()
+                || (n >= 2 && segs[n - 2] == base.to_string() && segs[n - 1].starts_with("__"));
+        }
+    });
+    found
+}
+
 /// Type parameters bounded by `Real` (or `Float`) are float types.
 fn float_generics(sig: &syn::Signature) -> Vec<String> {
     let mut out = Vec::new();
@@ -457,6 +481,7 @@ pub fn lower_fn(f: &ItemFn, errors: &mut Vec<syn::Error>) -> Lowered {
 #[allow(clippy::too_many_arguments)]
 fn transform(
     src: &ItemFn,
+    base: &syn::Ident,
     mode: Mode,
     name: &syn::Ident,
     conv: Conv,
@@ -491,7 +516,9 @@ fn transform(
     let act = analyze(&low.body, &active);
     let mut g = Gen::new(&low.body, &act, &low.used);
     let seed = g.names.fresh("d_out");
-    let sig = signature(src, &low, &g, &active, mode, name, conv, &seed);
+    // A recursive pullback cannot return its own opaque closure type: box it.
+    let boxed = conv == Conv::Pullback && calls_itself(&low.body, base);
+    let sig = signature(src, &low, &g, &active, mode, name, conv, &seed, boxed);
     let doc = doc_comment(src, &low, &active, mode, conv);
     let vis = &src.vis;
     let hidden = if conv == Conv::User {
@@ -506,9 +533,15 @@ fn transform(
             // An opaque closure type cannot be inferred from `!`: give one.
             let ret_adj = low.ret.adjoint();
             let adjs = low.params.iter().map(|p| p.dtype.adjoint());
+            let closure = quote!(move |_: &#ret_adj| -> (#(#adjs,)*) { ::core::unreachable!() });
+            let closure = if boxed {
+                quote!(::std::boxed::Box::new(#closure))
+            } else {
+                closure
+            };
             quote!({
                 #[allow(unreachable_code)]
-                (::core::panic!(#msg), move |_: &#ret_adj| -> (#(#adjs,)*) { ::core::unreachable!() })
+                (::core::panic!(#msg), #closure)
             })
         } else {
             quote!({ ::core::panic!(#msg) })
@@ -525,7 +558,9 @@ fn transform(
                 Forward::new(&mut g, out_zero).body()
             }
             Mode::Reverse => {
-                Reverse::new(&mut g, &low, &active, conv, pullbacks, seed).body_tokens()
+                let mut r = Reverse::new(&mut g, &low, &active, conv, pullbacks, seed);
+                r.boxed = boxed;
+                r.body_tokens()
             }
         };
         quote!({ #prologue #inner })
@@ -571,6 +606,7 @@ fn signature(
     name: &syn::Ident,
     conv: Conv,
     seed: &syn::Ident,
+    boxed: bool,
 ) -> TokenStream {
     let generics = &src.sig.generics;
     let where_clause = &generics.where_clause;
@@ -614,10 +650,33 @@ fn signature(
             let adjs = low.params.iter().map(|p| p.dtype.adjoint());
             quote!(fn #name #generics (#(#params,)* #seed: &#ret_adj) -> (#ret_ty, #(#adjs),*) #where_clause)
         }
+        (Mode::Reverse, Conv::Pullback) if boxed => {
+            // One lifetime `'ad` for every borrowed parameter, which the boxed
+            // closure (and every type parameter) outlives.
+            let adjs = low.params.iter().map(|p| p.dtype.adjoint());
+            let mut named = low.params.clone();
+            name_param_lifetimes(&mut named, true);
+            let mut generics = generics.clone();
+            let lt = syn::Lifetime::new("'ad", Span::call_site());
+            generics.params.insert(
+                0,
+                syn::GenericParam::Lifetime(syn::LifetimeParam::new(lt.clone())),
+            );
+            let wc = generics.make_where_clause();
+            for p in src.sig.generics.params.iter() {
+                if let syn::GenericParam::Type(t) = p {
+                    let id = &t.ident;
+                    wc.predicates.push(syn::parse_quote!(#id: #lt));
+                }
+            }
+            let where_clause = generics.where_clause.clone();
+            let params: Vec<TokenStream> = named.iter().map(param_tokens).collect();
+            quote!(fn #name #generics (#(#params),*) -> (#ret_ty, ::std::boxed::Box<dyn ::core::ops::FnOnce(&#ret_adj) -> (#(#adjs,)*) + #lt>) #where_clause)
+        }
         (Mode::Reverse, Conv::Pullback) => {
             let adjs = low.params.iter().map(|p| p.dtype.adjoint());
             let mut named = low.params.clone();
-            let count = name_param_lifetimes(&mut named);
+            let count = name_param_lifetimes(&mut named, false);
             let (generics, capture) = pullback_generics(generics, count);
             let params: Vec<TokenStream> = named.iter().map(param_tokens).collect();
             quote!(fn #name #generics (#(#params),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#adjs,)*) + #capture) #where_clause)
@@ -652,22 +711,25 @@ fn pullback_generics(generics: &syn::Generics, count: usize) -> (syn::Generics, 
     (g, caps)
 }
 
-/// Names elided lifetimes in parameter types `'ad0`, `'ad1`, ... in order; returns how many.
-fn name_param_lifetimes(params: &mut [Param]) -> usize {
-    struct Namer(usize);
+/// Names elided lifetimes in parameter types `'ad0`, `'ad1`, ... in order (or
+/// all `'ad` when `single`); returns how many.
+fn name_param_lifetimes(params: &mut [Param], single: bool) -> usize {
+    struct Namer(usize, bool);
     impl syn::visit_mut::VisitMut for Namer {
         fn visit_type_reference_mut(&mut self, r: &mut syn::TypeReference) {
             if r.lifetime.is_none() {
-                r.lifetime = Some(syn::Lifetime::new(
-                    &format!("'ad{}", self.0),
-                    Span::call_site(),
-                ));
+                let name = if self.1 {
+                    "'ad".to_string()
+                } else {
+                    format!("'ad{}", self.0)
+                };
+                r.lifetime = Some(syn::Lifetime::new(&name, Span::call_site()));
                 self.0 += 1;
             }
             syn::visit_mut::visit_type_reference_mut(self, r);
         }
     }
-    let mut n = Namer(0);
+    let mut n = Namer(0, single);
     for p in params {
         syn::visit_mut::VisitMut::visit_type_mut(&mut n, &mut p.ty);
     }

@@ -229,7 +229,6 @@ impl<'g, 'a> Forward<'g, 'a> {
     }
 
     fn stmt(&mut self, s: &Stmt) -> TokenStream {
-        let rt = rt();
         match s {
             Stmt::Let { var, rhs: None } => {
                 let v = self.g.v(*var);
@@ -339,14 +338,16 @@ impl<'g, 'a> Forward<'g, 'a> {
             Stmt::Accumulate { var, value } => {
                 let v = self.g.v(*var);
                 let val = self.g.a(value);
-                let primal = quote!(#rt::accumulate(&mut #v, #val););
+                let primal = crate::gen::accumulate(quote!(#v), &self.g.body.vars[*var].kind, val);
                 if !self.g.act.active(*var) {
                     return primal;
                 }
                 match self.g.da(value) {
                     Some(dv) => {
                         let d = &self.g.d[*var];
-                        quote!(#primal #rt::accumulate(&mut #d, #dv);)
+                        let acc =
+                            crate::gen::accumulate(quote!(#d), &self.g.body.vars[*var].kind, dv);
+                        quote!(#primal #acc)
                     }
                     None => primal,
                 }

@@ -269,6 +269,20 @@ impl IdentTokens for syn::Ident {
     }
 }
 
+/// `target += value` for a derivative of the given kind: `+=` on floats,
+/// `add_into` on float buffers (it takes any mix of arrays, slices and vectors),
+/// the `Accumulate` trait otherwise.
+pub fn accumulate(target: TokenStream, kind: &Kind, value: TokenStream) -> TokenStream {
+    let rt = rt();
+    match kind {
+        Kind::Float => quote!(#target += #value;),
+        Kind::Array(e, _) | Kind::Vec(e) | Kind::Slice(e) if **e == Kind::Float => {
+            quote!(#rt::add_into(&mut #target, &#value);)
+        }
+        _ => quote!(#rt::accumulate(&mut #target, #value);),
+    }
+}
+
 /// A zero that needs no value to build, for the kinds that fix their shape.
 pub fn const_zero(k: &Kind) -> Option<TokenStream> {
     match k {

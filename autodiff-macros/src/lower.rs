@@ -69,6 +69,8 @@ pub struct Lowerer<'a> {
     pub callees: Vec<syn::Path>,
     /// Variables bound to an expression already reported as an error.
     rejected: HashSet<VarId>,
+    /// `let v;` variables: every assignment defines them.
+    deferred: HashSet<VarId>,
 }
 
 fn err(errors: &mut Vec<syn::Error>, span: Span, msg: impl std::fmt::Display) {
@@ -120,6 +122,7 @@ impl<'a> Lowerer<'a> {
             temps: 0,
             callees: Vec::new(),
             rejected: HashSet::new(),
+            deferred: HashSet::new(),
         }
     }
 
@@ -373,10 +376,28 @@ impl<'a> Lowerer<'a> {
 
     fn local(&mut self, l: &syn::Local, out: &mut Block) {
         let Some(init) = &l.init else {
-            err_at(self.errors, l, "`let` without a value is not supported: give the variable its first value where it is declared (`let y = if c { a } else { b };`)");
-            // Still declare the names, so later uses do not report a second error.
-            let mut binds = Vec::new();
-            let _ = self.bind_pattern(&l.pat, &mut binds);
+            // `let v;` assigned later: Rust itself guarantees a non-`mut` one is
+            // assigned at most once on every path, so each assignment defines it.
+            let (pat, declared) = match &l.pat {
+                Pat::Type(pt) => (
+                    &*pt.pat,
+                    Some(DType::of(&pt.ty, &self.float_generics).kind()),
+                ),
+                p => (p, None),
+            };
+            match pat {
+                Pat::Ident(pi) if pi.subpat.is_none() && pi.mutability.is_none() => {
+                    let v = self.declare(&pi.ident, declared.unwrap_or(Kind::Unknown));
+                    self.deferred.insert(v);
+                    out.stmts.push(Stmt::Let { var: v, rhs: None });
+                }
+                _ => {
+                    err_at(self.errors, l, "`let mut` without a value is not supported: give the variable its first value where it is declared");
+                    // Still declare the names, so later uses do not report a second error.
+                    let mut binds = Vec::new();
+                    let _ = self.bind_pattern(&l.pat, &mut binds);
+                }
+            }
             return;
         };
         if let Some((_, els)) = &init.diverge {
@@ -552,7 +573,9 @@ impl<'a> Lowerer<'a> {
                 }
                 out.stmts.push(Stmt::Push { var, value });
             }
-            Expr::Call(c) if path_ends_with(&c.func, "accumulate") => {
+            Expr::Call(c)
+                if path_ends_with(&c.func, "accumulate") || path_ends_with(&c.func, "add_into") =>
+            {
                 if c.args.len() != 2 {
                     err(self.errors, c.span(), "`accumulate` takes two arguments");
                     return;
@@ -560,7 +583,11 @@ impl<'a> Lowerer<'a> {
                 let Some(var) = self.mut_ref_var(&c.args[0]) else {
                     return;
                 };
-                let value = self.expr(&c.args[1], out);
+                // `add_into(&mut a, &b)` is `a += b` for float buffers.
+                let value = match self.expr(&c.args[1], out) {
+                    Atom::Ref(v) => Atom::Var(v),
+                    a => a,
+                };
                 out.stmts.push(Stmt::Accumulate { var, value });
             }
             Expr::Call(c) if path_ends_with(&c.func, "check_len") => {
@@ -689,11 +716,11 @@ impl<'a> Lowerer<'a> {
                         Rhs::Binary(op, Atom::Var(var), r)
                     }
                 };
-                out.stmts.push(Stmt::Assign {
-                    var,
-                    rhs,
-                    def: false,
-                });
+                let def = self.deferred.contains(&var);
+                if def && self.body.vars[var].kind == Kind::Unknown {
+                    self.body.vars[var].kind = self.kind_of_rhs(&rhs);
+                }
+                out.stmts.push(Stmt::Assign { var, rhs, def });
             }
         }
     }
@@ -1129,7 +1156,11 @@ impl<'a> Lowerer<'a> {
                 return self.prim(rule, recv, it.collect(), path.span(), out);
             }
         }
-        if segs.len() == 2 && segs[0] == "Vec" && (segs[1] == "new" || segs[1] == "with_capacity") {
+        let n = segs.len();
+        if n >= 2
+            && segs[n - 2] == "Vec"
+            && (segs[n - 1] == "new" || segs[n - 1] == "with_capacity")
+        {
             let n = c.args.first().map(|a| self.expr(a, out));
             return Rhs::VecNew(n);
         }
@@ -1162,6 +1193,10 @@ impl<'a> Lowerer<'a> {
                 }
                 _ => {}
             }
+        }
+        if c.args.is_empty() && self.lookup(&segs[0]).is_none() {
+            // `Default::default()`, `T::new()`: nothing active goes in.
+            return Rhs::Atom(Atom::Const(Expr::Call(c.clone())));
         }
         if let Some(id) = path.get_ident() {
             if let Some(v) = self.lookup(&id.to_string()) {

@@ -435,6 +435,8 @@ pub struct Reverse<'g, 'a> {
     stacks: HashMap<VarId, syn::Ident>,
     /// Top-level saves before an overwrite: a local per write.
     saves: Vec<syn::Ident>,
+    /// The pullback returns its closure boxed (recursive functions).
+    pub boxed: bool,
     labels: Vec<Option<syn::Lifetime>>,
 }
 
@@ -460,6 +462,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stable: HashSet::new(),
             stacks: HashMap::new(),
             saves: Vec::new(),
+            boxed: false,
             labels,
         };
         r.analyze();
@@ -935,14 +938,22 @@ impl<'g, 'a> Reverse<'g, 'a> {
         match self.conv {
             Conv::Pullback => {
                 let ret_adj = self.low.ret.adjoint();
+                let closure = quote! {
+                    move |#seed: &#ret_adj| {
+                        #rev
+                        (#(#adjs,)*)
+                    }
+                };
+                let closure = if self.boxed {
+                    quote!(::std::boxed::Box::new(#closure))
+                } else {
+                    closure
+                };
                 quote! {
                     #stack_decls
                     #fwd
                     #keep
-                    (#result_name, move |#seed: &#ret_adj| {
-                        #rev
-                        (#(#adjs,)*)
-                    })
+                    (#result_name, #closure)
                 }
             }
             _ => quote! {
@@ -1043,7 +1054,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
     }
 
     fn fwd_stmt(&mut self, s: &Stmt, depth: usize) -> TokenStream {
-        let rt = rt();
         match s {
             Stmt::Let { var, rhs: None } => {
                 let v = self.g.v(*var);
@@ -1098,7 +1108,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 } else {
                     quote!()
                 };
-                quote!(#save #rt::accumulate(&mut #v, #val);)
+                let acc = crate::gen::accumulate(quote!(#v), &self.body().vars[*var].kind, val);
+                quote!(#save #acc)
             }
             Stmt::Discard(rhs) => {
                 let p = self.g.rhs(rhs);
@@ -1252,17 +1263,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
 
     /// `target += value` for an adjoint of the given kind.
     fn acc(&self, target: TokenStream, kind: &Kind, value: TokenStream) -> TokenStream {
-        match kind {
-            Kind::Float => quote!(#target += #value;),
-            Kind::Array(e, _) | Kind::Vec(e) | Kind::Slice(e) if **e == Kind::Float => {
-                let rt = rt();
-                quote!(#rt::add_into(&mut #target, &#value);)
-            }
-            _ => {
-                let rt = rt();
-                quote!(#rt::accumulate(&mut #target, #value);)
-            }
-        }
+        crate::gen::accumulate(target, kind, value)
     }
 
     fn acc_atom(&self, a: &Atom, value: TokenStream) -> TokenStream {
@@ -1400,8 +1401,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
             Rhs::Repeat { elem, .. } => match elem.var() {
                 Some(v) if self.active(v) => {
-                    let de = &g.d[v];
-                    quote!(for e in #d.iter() { #de += *e; })
+                    let de = g.d[v].clone();
+                    let k = self.g.names.fresh("k");
+                    quote!(for #k in 0..#d.len() { #de += #d[#k]; })
                 }
                 _ => quote!(),
             },
@@ -1533,7 +1535,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     let take = if matches!(kind, Kind::Float) {
                         quote!(let #t = #d; #d = #z;)
                     } else {
-                        quote!(let #t = ::core::mem::replace(&mut #d, #z);)
+                        quote!(let #t = #d.clone(); #d = #z;)
                     };
                     (quote!(#t), take)
                 };
@@ -1569,7 +1571,12 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     };
                     let z =
                         const_zero(&ek).unwrap_or_else(|| quote!(#rt::zero_like(&#d #([#idx])*)));
-                    out.extend(quote!(let #t = ::core::mem::replace(&mut #d #([#idx])*, #z);));
+                    let take = if ek == Kind::Float {
+                        quote!(#d #([#idx])*)
+                    } else {
+                        quote!(#d #([#idx])*.clone())
+                    };
+                    out.extend(quote!(let #t = #take; #d #([#idx])* = #z;));
                     out.extend(self.acc_atom(value, quote!(#t)));
                 }
                 if self.saves_on_write(*var) {
