@@ -408,8 +408,8 @@ fn calls_itself(body: &crate::ir::Body, base: &syn::Ident) -> bool {
         {
             let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
             let n = segs.len();
-            found |= segs[n - 1] == base.to_string()
-                || (n >= 2 && segs[n - 2] == base.to_string() && segs[n - 1].starts_with("__"));
+            found |= *base == segs[n - 1]
+                || (n >= 2 && *base == segs[n - 2] && segs[n - 1].starts_with("__"));
         }
     });
     found
