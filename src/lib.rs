@@ -1,5 +1,9 @@
 //! Exact derivatives of plain Rust numeric code, generated at compile time.
 //!
+//! Put `#[differentiate(reverse)]` or `#[differentiate(forward)]` on an ordinary
+//! function and its derivative is generated beside it as ordinary Rust: no tape,
+//! no graph, no boxing at run time.
+//!
 //! ```
 //! use differentiate::prelude::*;
 //!
@@ -8,8 +12,142 @@
 //!     (x + y) * (y + 3.0)
 //! }
 //!
+//! // f_vjp(x, y, d_out) = (f(x, y), d_out * df/dx, d_out * df/dy)
 //! assert_eq!(f_vjp(1.0, 2.0, 1.0), (15.0, 5.0, 8.0));
+//!
+//! #[differentiate(forward)]
+//! fn g(x: f64, y: f64) -> f64 {
+//!     x.ln() + x * y - y.sin()
+//! }
+//!
+//! // g_jvp(x, y, dx, dy) = (g(x, y), dg/dx * dx + dg/dy * dy)
+//! assert_eq!(g_jvp(2.0, 5.0, 1.0, 0.0).1, 5.5);
 //! ```
+//!
+//! # What is generated
+//!
+//! | attribute | generated | signature |
+//! |---|---|---|
+//! | `reverse` | `f_vjp` | `(args..., d_out) -> (value, adjoint of each active parameter...)` |
+//! | `forward` | `f_jvp` | `(args..., one tangent per active parameter) -> (value, tangent of the output)` |
+//! | `forward, reverse` | both | |
+//! | `reverse, wrt(a, b)` | `f_vjp` | only `a` and `b` are active |
+//! | `dump` | `F_VJP_SOURCE: &str` | the pretty-printed generated source |
+//!
+//! Parameters of type `f32`/`f64`, `[F; N]`, `&[F]`, `Vec<F>` and tuples of
+//! them are active unless `wrt(...)` says otherwise; integers, `bool`, `usize`,
+//! `Option<T>` are never active. Adjoints of `&[F]` and `Vec<F>` are `Vec<F>`;
+//! forward tangents and reverse seeds of slices and vectors are passed as `&[F]`.
+//! A tangent or seed of the wrong length panics naming both lengths.
+//!
+//! **Stacking** composes, innermost first, and applies to everything generated
+//! below: `#[differentiate(forward)] #[differentiate(reverse)] fn f` gives
+//! `f_vjp`, `f_jvp` and `f_vjp_jvp` (forward over reverse: Hessian-vector
+//! products). `f_vjp_jvp` takes `f_vjp`'s arguments (including `d_out`), then a
+//! tangent for each of them, and returns `(f_vjp(...), its tangent)`.
+//!
+//! ```
+//! use differentiate::prelude::*;
+//!
+//! #[differentiate(forward)]
+//! #[differentiate(reverse)]
+//! fn h(x: f64, y: f64) -> f64 {
+//!     x * x * y + y.exp()
+//! }
+//!
+//! // Gradient and the Hessian's column along x, at (1, 2), in one sweep.
+//! let ((_, gx, _), (_, hxx, hyx)) = h_vjp_jvp(1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
+//! assert_eq!((gx, hxx, hyx), (4.0, 4.0, 2.0));
+//! ```
+//!
+//! # What a body may contain
+//!
+//! Arithmetic, compound assignment, `let`/`let mut`, shadowing, tuples, casts
+//! between float types; the float methods `sin cos tan asin acos atan atan2 sinh
+//! cosh tanh exp exp2 ln log10 log2 ln_1p exp_m1 sqrt cbrt powi powf abs hypot
+//! max min signum mul_add recip clamp floor ceil round trunc` (also as
+//! `f64::sin(x)`); `if`/`else`, `match`, `for` over ranges and over iterators
+//! of inactive values, `while`, `loop`, `break`/`continue` (labelled too), early
+//! `return`; indexing of arrays, slices and vectors, reading and writing;
+//! buffers from `vec![0.0; n]`, `[0.0; N]`, `Vec::with_capacity(n)` + `push`;
+//! `println!`/`assert!`-style macros (passed through untouched); calls to other
+//! differentiated functions, including recursion.
+//!
+//! Anything else is a compile error pointing at the construct, saying what to
+//! do instead. The three most common:
+//!
+//! ```text
+//! error: method `sine` has no derivative rule (did you mean `sin`?); supported float methods: ...
+//!  --> src/lib.rs:5:7
+//!   |
+//! 5 |     x.sine()
+//!   |       ^^^^
+//! ```
+//! Fix: use a supported method, or move the computation into a function of
+//! your own that carries `#[differentiate]`.
+//!
+//! ```text
+//! error[E0433]: cannot find module or crate `helper` in this scope
+//!   |
+//! 9 |     helper(x) + x
+//!   |     ^^^^^^ function `helper` is not a crate or module
+//! ```
+//! Fix: this is what calling a function *without* derivatives looks like.
+//! Put `#[differentiate(...)]` on `helper` too, with at least the modes of
+//! the caller (a `forward` caller needs `helper`'s `forward`, a `reverse`
+//! caller its `reverse`, a stacked caller the same stack).
+//!
+//! ```text
+//! error: this loop iterates over `x`, which carries a derivative; loop over
+//!        indices instead (`for i in 0..x.len()`) and read `x[i]`
+//! ```
+//!
+//! # Calls between differentiated functions
+//!
+//! A call `g(x)` inside a differentiated function uses `g`'s derivatives, which
+//! live in a hidden module named like the function (`g::__vjp`,
+//! `g::__pullback`, `g::__jvp`, ...). A module and a function share a name in
+//! different namespaces, so **whatever imports `g` imports its derivatives
+//! too**: `use crate::shapes::g;` or `use crate::shapes::*;`, or call it by path
+//! (`shapes::g(x)`). Nothing else needs importing. The callee needs the modes the
+//! caller uses (and, for stacked callers, the same stack).
+//!
+//! In reverse mode a call costs the callee's own forward and reverse sweeps
+//! once: the caller runs the callee's `__pullback`, which returns the callee's
+//! reverse sweep as a closure, so nothing is recomputed at any call depth. A
+//! self-recursive function's pullback is boxed (one allocation per level).
+//!
+//! # Conventions
+//!
+//! - Non-differentiable points follow JAX: `abs'(0) = 0`, `signum' = 0`, ties of
+//!   `max`/`min` send the whole derivative to the first argument, `sqrt'(0) =
+//!   +inf`, `clamp` passes the derivative only strictly inside its bounds,
+//!   `floor`/`ceil`/`round`/`trunc` have derivative 0.
+//! - Branch conditions are evaluated at run time; the derivative is that of the
+//!   branch taken.
+//! - The derivative rules of the float methods are in one table,
+//!   `autodiff-runtime/src/rules/table.rs`, compiled into the runtime
+//!   ([`rules`]) and inlined by the macro.
+//!
+//! # Limits (today)
+//!
+//! - Free functions at module level only: not methods, not functions declared
+//!   inside another function's body (their hidden module would not be
+//!   reachable).
+//! - Mutual recursion between two differentiated functions is not supported in
+//!   reverse mode (the pullbacks' closure types would be infinitely nested);
+//!   self-recursion is.
+//! - Closures, `&mut` parameters, struct fields and `?` are not supported in
+//!   differentiated bodies.
+//! - Shadowed variables used inside `println!("{x}")`-style inline format
+//!   arguments print the first binding.
+//!
+//! # Seeing the derivative
+//!
+//! `#[differentiate(reverse, dump)] fn f` adds `const F_VJP_SOURCE: &str` with
+//! the pretty-printed derivative; setting `DIFFERENTIATE_DUMP=1` while building
+//! prints every generated user-facing function to stderr (`=all` also prints the
+//! hidden entries).
 #![forbid(unsafe_code)]
 
 // Lets `::differentiate::...` paths in generated code resolve inside this crate too.
@@ -17,13 +155,14 @@ extern crate self as differentiate;
 
 pub use autodiff_macros::differentiate;
 pub use autodiff_runtime::{
-    drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real,
+    drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real, ShapeError,
+    Tensor,
 };
 
 /// Everything a user of the attribute needs: `use differentiate::prelude::*;`.
 pub mod prelude {
     pub use autodiff_macros::differentiate;
-    pub use autodiff_runtime::{Differentiable, Real};
+    pub use autodiff_runtime::{Differentiable, Real, Tensor};
 }
 
 /// The path generated code uses to reach the runtime. Not a public API.
