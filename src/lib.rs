@@ -12,17 +12,21 @@
 //!     (x + y) * (y + 3.0)
 //! }
 //!
-//! // f_vjp(x, y, d_out) = (f(x, y), d_out * df/dx, d_out * df/dy)
-//! assert_eq!(f_vjp(1.0, 2.0, 1.0), (15.0, 5.0, 8.0));
-//!
 //! #[differentiate(forward)]
 //! fn g(x: f64, y: f64) -> f64 {
 //!     x.ln() + x * y - y.sin()
 //! }
 //!
-//! // g_jvp(x, y, dx, dy) = (g(x, y), dg/dx * dx + dg/dy * dy)
-//! assert_eq!(g_jvp(2.0, 5.0, 1.0, 0.0).1, 5.5);
+//! fn main() {
+//!     // f_vjp(x, y, d_out) = (f(x, y), d_out * df/dx, d_out * df/dy)
+//!     assert_eq!(f_vjp(1.0, 2.0, 1.0), (15.0, 5.0, 8.0));
+//!     // g_jvp(x, y, dx, dy) = (g(x, y), dg/dx * dx + dg/dy * dy)
+//!     assert_eq!(g_jvp(2.0, 5.0, 1.0, 0.0).1, 5.5);
+//! }
 //! ```
+//!
+//! (Differentiated functions are module-level items; in a doctest that means
+//! writing `fn main` yourself, as here.)
 //!
 //! # What is generated
 //!
@@ -55,9 +59,11 @@
 //!     x * x * y + y.exp()
 //! }
 //!
-//! // Gradient and the Hessian's column along x, at (1, 2), in one sweep.
-//! let ((_, gx, _), (_, hxx, hyx)) = h_vjp_jvp(1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
-//! assert_eq!((gx, hxx, hyx), (4.0, 4.0, 2.0));
+//! fn main() {
+//!     // Gradient and the Hessian's column along x, at (1, 2), in one sweep.
+//!     let ((_, gx, _), (_, hxx, hyx)) = h_vjp_jvp(1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
+//!     assert_eq!((gx, hxx, hyx), (4.0, 4.0, 2.0));
+//! }
 //! ```
 //!
 //! # What a body may contain
