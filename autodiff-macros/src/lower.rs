@@ -43,6 +43,18 @@ const INACTIVE_MACROS: &[&str] = &[
     "dbg",
 ];
 
+/// Float methods that exist on `f64` but have no row in the rule table.
+const FLOAT_METHODS_WITHOUT_RULES: &[&str] = &[
+    "rem_euclid",
+    "div_euclid",
+    "copysign",
+    "log",
+    "sin_cos",
+    "round_ties_even",
+    "next_up",
+    "next_down",
+];
+
 /// Methods whose result never carries a derivative.
 const INACTIVE_METHODS: &[&str] = &[
     "len",
@@ -71,6 +83,8 @@ pub struct Lowerer<'a> {
     rejected: HashSet<VarId>,
     /// `let v;` variables: every assignment defines them.
     deferred: HashSet<VarId>,
+    /// The signature has no `-> T` (reported by the signature check).
+    pub no_return_type: bool,
 }
 
 fn err(errors: &mut Vec<syn::Error>, span: Span, msg: impl std::fmt::Display) {
@@ -123,6 +137,7 @@ impl<'a> Lowerer<'a> {
             callees: Vec::new(),
             rejected: HashSet::new(),
             deferred: HashSet::new(),
+            no_return_type: matches!(item.sig.output, syn::ReturnType::Default),
         }
     }
 
@@ -323,7 +338,7 @@ impl<'a> Lowerer<'a> {
                     block.stmts.last(),
                     Some(syn::Stmt::Expr(Expr::Return(_), _))
                 );
-                if !ends_in_return {
+                if !ends_in_return && !self.no_return_type {
                     err(
                         self.errors,
                         ret_span,
@@ -400,11 +415,11 @@ impl<'a> Lowerer<'a> {
             }
             return;
         };
-        if let Some((_, els)) = &init.diverge {
+        if let Some((else_token, _)) = &init.diverge {
             err(
                 self.errors,
-                els.span(),
-                "`let ... else` is not supported in differentiated code",
+                else_token.span(),
+                "`let ... else` is not supported in differentiated code: use `match` with an arm for each case",
             );
             return;
         }
@@ -930,18 +945,18 @@ impl<'a> Lowerer<'a> {
                 Rhs::Atom(zero_atom())
             }
             Expr::Range(r) => {
-                err(
+                err_at(
                     self.errors,
-                    r.span(),
-                    "a range is only supported as the iterator of a `for` loop",
+                    r,
+                    "a range is only supported as the iterator of a `for` loop: write `for i in a..b`",
                 );
                 Rhs::Atom(zero_atom())
             }
             Expr::Struct(s) => {
-                err(
+                err_at(
                     self.errors,
-                    s.path.span(),
-                    "struct literals are not supported in differentiated code yet",
+                    &s.path,
+                    "struct literals are not supported in differentiated code yet: build the value outside and pass its fields as parameters",
                 );
                 Rhs::Atom(zero_atom())
             }
@@ -1086,7 +1101,12 @@ impl<'a> Lowerer<'a> {
             self.stmt_expr(&Expr::MethodCall(m.clone()), out);
             return Rhs::Atom(Atom::Const(syn::parse_quote!(())));
         }
-        let hint = suggest(&name, Rules::get().names());
+        // A float method the table lacks gets no "did you mean" (it is not a typo).
+        let hint = if FLOAT_METHODS_WITHOUT_RULES.contains(&name.as_str()) {
+            format!(" (`{name}` is a float method, but the rule table has no row for it: wrap it in a function with a custom derivative)")
+        } else {
+            suggest(&name, Rules::get().names())
+        };
         err(
             self.errors,
             m.method.span(),
@@ -1206,11 +1226,11 @@ impl<'a> Lowerer<'a> {
                 return Rhs::Atom(zero_atom());
             }
         }
-        if path.segments.iter().any(|s| !s.arguments.is_none()) {
-            err(
+        if let Some(seg) = path.segments.iter().find(|s| !s.arguments.is_none()) {
+            err_at(
                 self.errors,
-                path.span(),
-                "calls with explicit generic arguments are not supported yet",
+                &seg.arguments,
+                "calls with explicit generic arguments are not supported yet: drop the `::<...>`, the types are inferred from the arguments",
             );
         }
         let args = c.args.iter().map(|a| self.expr(a, out)).collect();

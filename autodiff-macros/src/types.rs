@@ -114,6 +114,8 @@ impl DType {
                 }
             },
             Type::Tuple(t) if t.elems.is_empty() => DType::Inactive,
+            // Rejected by the signature check; inactive so stubs add no second error.
+            Type::Ptr(_) => DType::Inactive,
             Type::Tuple(t) => DType::Tuple(
                 t.elems
                     .iter()

@@ -36,6 +36,16 @@ pub fn ln10<F: Real>(_like: F) -> F {
     F::from_f64(core::f64::consts::LN_10)
 }
 
+/// 180 / pi (degrees per radian) in the float type of `like`.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::deg_per_rad(0.0_f64), 1.0_f64.to_degrees());
+/// ```
+#[inline(always)]
+pub fn deg_per_rad<F: Real>(_like: F) -> F {
+    F::from_f64(1.0_f64.to_degrees())
+}
+
 /// The sign with `sign0(0) = 0` (JAX's `abs'(0) = 0`); NaN stays NaN.
 ///
 /// ```

@@ -214,6 +214,9 @@ rule_tests! {
     acos [(-0.9, 0.9)];
     atan [(-5.0, 5.0)];
     atan2 [(-3.0, 3.0), (-3.0, 3.0)] if atan2_keep;
+    asinh [(-3.0, 3.0)];
+    acosh [(1.1, 4.0)];
+    atanh [(-0.9, 0.9)];
     sinh [(-3.0, 3.0)];
     cosh [(-3.0, 3.0)];
     tanh [(-3.0, 3.0)];
@@ -236,6 +239,9 @@ rule_tests! {
     min [(-3.0, 3.0), (-3.0, 3.0)] if |a| (a[0] - a[1]).abs() > 0.1;
     clamp [(-3.0, 3.0), (-2.0, -0.5), (0.5, 2.0)] if |a| (a[0] - a[1]).abs() > 0.1 && (a[0] - a[2]).abs() > 0.1;
     mul_add [(-3.0, 3.0), (-3.0, 3.0), (-3.0, 3.0)];
+    to_degrees [(-3.0, 3.0)];
+    to_radians [(-200.0, 200.0)];
+    fract [(-3.0, 3.0)] if away_from_jumps;
     floor [(-3.0, 3.0)] if away_from_jumps;
     ceil [(-3.0, 3.0)] if away_from_jumps;
     round [(-3.0, 3.0)] if away_from_jumps;

@@ -31,6 +31,9 @@ scalar_rules! {
     acos(x) -> y: [-(1.0 - x * x).sqrt().recip()];
     atan(x) -> y: [(1.0 + x * x).recip()];
     atan2(x, b) -> y: [b / (x * x + b * b), -x / (x * x + b * b)];
+    asinh(x) -> y: [(x * x + 1.0).sqrt().recip()];
+    acosh(x) -> y: [(x * x - 1.0).sqrt().recip()];
+    atanh(x) -> y: [(1.0 - x * x).recip()];
     sinh(x) -> y: [x.cosh()];
     cosh(x) -> y: [x.sinh()];
     tanh(x) -> y: [1.0 - y * y];
@@ -53,6 +56,9 @@ scalar_rules! {
     min(x, b) -> y: [step(x <= b, x), step(!(x <= b), x)];
     clamp(x, lo, hi) -> y: [step(x > lo && x < hi, x), step(x < lo, x), step(x > hi, x)];
     mul_add(x, a, b) -> y: [a, x, 1.0];
+    to_degrees(x) -> y: [deg_per_rad(x)];
+    to_radians(x) -> y: [deg_per_rad(x).recip()];
+    fract(x) -> y: [1.0];
     floor(x) -> y: [0.0];
     ceil(x) -> y: [0.0];
     round(x) -> y: [0.0];
