@@ -468,6 +468,12 @@ pub fn lower_fn(f: &ItemFn, errors: &mut Vec<syn::Error>) -> Lowered {
         ReturnType::Default => DType::Inactive,
     };
     l.lower_body(&f.block, f.sig.ident.span());
+    // The returned variable has the declared return type.
+    if let crate::ir::Atom::Var(v) = l.body.result {
+        if l.body.vars[v].kind == crate::ir::Kind::Unknown {
+            l.body.vars[v].kind = ret.kind();
+        }
+    }
     let used = l.used_names().clone();
     Lowered {
         body: l.body,
