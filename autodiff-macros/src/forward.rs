@@ -87,6 +87,10 @@ impl<'g, 'a> Forward<'g, 'a> {
                         (None, Some(y)) => Some(quote!(-#y)),
                         (None, None) => None,
                     },
+                    // `v * v`: `d v + v d` computed exactly as `d v 2`.
+                    BinOp::Mul if a.var().is_some() && a.var() == b.var() => {
+                        da.map(|x| quote!(#x * #av * 2.0))
+                    }
                     BinOp::Mul => sum([da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#av * #y))]
                         .into_iter()
                         .flatten()

@@ -85,6 +85,9 @@ pub struct Lowerer<'a> {
     deferred: HashSet<VarId>,
     /// The signature has no `-> T` (reported by the signature check).
     pub no_return_type: bool,
+    /// Element reads already bound within the current source statement
+    /// (`x[i] * x[i]` reads `x[i]` once). Cleared at every statement and block.
+    reads: HashMap<String, VarId>,
 }
 
 fn err(errors: &mut Vec<syn::Error>, span: Span, msg: impl std::fmt::Display) {
@@ -138,6 +141,7 @@ impl<'a> Lowerer<'a> {
             rejected: HashSet::new(),
             deferred: HashSet::new(),
             no_return_type: matches!(item.sig.output, syn::ReturnType::Default),
+            reads: HashMap::new(),
         }
     }
 
@@ -311,6 +315,19 @@ impl<'a> Lowerer<'a> {
         if let Rhs::Atom(a) = rhs {
             return a;
         }
+        let key = match &rhs {
+            Rhs::Index(b, idx) => {
+                let idx: Vec<String> = idx
+                    .iter()
+                    .map(|a| atom_tokens(&self.body, a).to_string())
+                    .collect();
+                Some(format!("{b}[{}]", idx.join("][")))
+            }
+            _ => None,
+        };
+        if let Some(v) = key.as_ref().and_then(|k| self.reads.get(k)) {
+            return Atom::Var(*v);
+        }
         let base = match &rhs {
             Rhs::Prim { rule, .. } => Rules::get().rows[*rule].name.clone() + "_",
             Rhs::Index(b, _) => self.body.vars[*b].name.clone() + "_i",
@@ -323,6 +340,9 @@ impl<'a> Lowerer<'a> {
             var: v,
             rhs: Some(rhs),
         });
+        if let Some(k) = key {
+            self.reads.insert(k, v);
+        }
         Atom::Var(v)
     }
 
@@ -360,6 +380,7 @@ impl<'a> Lowerer<'a> {
     ) -> Option<Atom> {
         let mut result = None;
         for (i, s) in stmts.iter().enumerate() {
+            self.reads.clear();
             let last = i + 1 == stmts.len();
             match s {
                 syn::Stmt::Local(l) => self.local(l, out),
@@ -383,9 +404,11 @@ impl<'a> Lowerer<'a> {
 
     fn scoped_block(&mut self, b: &syn::Block, want_value: bool) -> (Block, Option<Atom>) {
         self.scopes.push(HashMap::new());
+        self.reads.clear();
         let mut out = Block::default();
         let r = self.block_stmts(&b.stmts, &mut out, want_value);
         self.scopes.pop();
+        self.reads.clear();
         (out, r)
     }
 
@@ -779,8 +802,10 @@ impl<'a> Lowerer<'a> {
             }
             Expr::Block(b) if b.label.is_none() => {
                 self.scopes.push(HashMap::new());
+                self.reads.clear();
                 let r = self.block_stmts(&b.block.stmts, out, true);
                 self.scopes.pop();
+                self.reads.clear();
                 r.unwrap_or_else(|| {
                     err(self.errors, b.span(), "this block has no value");
                     zero_atom()
@@ -988,8 +1013,10 @@ impl<'a> Lowerer<'a> {
         out.stmts.push(Stmt::Let { var: v, rhs: None });
         let mut rhs_block = Block::default();
         self.scopes.push(HashMap::new());
+        self.reads.clear();
         let r = self.expr(&b.right, &mut rhs_block);
         self.scopes.pop();
+        self.reads.clear();
         rhs_block.stmts.push(Stmt::Assign {
             var: v,
             rhs: Rhs::Atom(r),
@@ -1276,8 +1303,10 @@ impl<'a> Lowerer<'a> {
                 Expr::If(inner) => {
                     let mut b = Block::default();
                     self.scopes.push(HashMap::new());
+                    self.reads.clear();
                     self.if_expr(inner, &mut b, result);
                     self.scopes.pop();
+                    self.reads.clear();
                     b
                 }
                 other => {
@@ -1291,9 +1320,11 @@ impl<'a> Lowerer<'a> {
 
     fn branch(&mut self, b: &syn::Block, result: Option<VarId>) -> Block {
         self.scopes.push(HashMap::new());
+        self.reads.clear();
         let mut out = Block::default();
         let r = self.block_stmts(&b.stmts, &mut out, result.is_some());
         self.scopes.pop();
+        self.reads.clear();
         if let Some(v) = result {
             match r {
                 Some(a) => {
@@ -1332,6 +1363,7 @@ impl<'a> Lowerer<'a> {
                 err_at(self.errors, quote!(#if_token #g), "match guards are not supported in differentiated code; put an `if` inside the arm");
             }
             self.scopes.push(HashMap::new());
+            self.reads.clear();
             let mut binds = Vec::new();
             let pat = self.bind_pattern(&arm.pat, &mut binds);
             let mut body = Block::default();
@@ -1359,6 +1391,7 @@ impl<'a> Lowerer<'a> {
                 });
             }
             self.scopes.pop();
+            self.reads.clear();
             arms.push(Arm { pat, binds, body });
         }
         out.stmts.push(Stmt::Match {
@@ -1422,6 +1455,7 @@ impl<'a> Lowerer<'a> {
                 let lo = self.expr(r.start.as_ref().unwrap(), out);
                 let hi = self.expr(r.end.as_ref().unwrap(), out);
                 self.scopes.push(HashMap::new());
+                self.reads.clear();
                 let var = self.declare(&ident, Kind::Int);
                 let inclusive = matches!(r.limits, syn::RangeLimits::Closed(_));
                 Some(LoopKind::Range {
@@ -1447,6 +1481,7 @@ impl<'a> Lowerer<'a> {
                 }
                 let iter = self.rename_tokens(f.expr.to_token_stream());
                 self.scopes.push(HashMap::new());
+                self.reads.clear();
                 let mut binds = Vec::new();
                 let pat = self.bind_pattern(&f.pat, &mut binds);
                 LoopKind::Iter {
@@ -1459,6 +1494,7 @@ impl<'a> Lowerer<'a> {
         };
         let (body, _) = self.scoped_block(&f.body, false);
         self.scopes.pop();
+        self.reads.clear();
         self.loops.pop();
         out.stmts.push(Stmt::Loop(Loop {
             id,

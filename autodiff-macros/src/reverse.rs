@@ -598,6 +598,24 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 needed.insert(v);
             }
         }
+        // A stack that is popped (generated code differentiated again) is state:
+        // undoing a pop pushes the value back, undoing a push pops it, so both
+        // the stack and the popped values are kept.
+        walk_stmts(&body.block, &mut |s| {
+            if let Stmt::Let {
+                var,
+                rhs: Some(Rhs::Pop(st)),
+            }
+            | Stmt::Assign {
+                var,
+                rhs: Rhs::Pop(st),
+                ..
+            } = s
+            {
+                needed.insert(*st);
+                needed.insert(*var);
+            }
+        });
         let stable: HashSet<VarId> = defs
             .iter()
             .filter(|(v, n)| **n == 1 && !self.g.mutated.contains(v))
@@ -1318,6 +1336,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
                         let y = self.sub_atom(b, d.clone());
                         quote!(#x #y)
                     }
+                    // `v * v`: one contribution, `d v + v d` computed exactly as `d v 2`.
+                    BinOp::Mul if a.var().is_some() && a.var() == b.var() => {
+                        self.acc_atom(a, quote!(#d * #av * 2.0))
+                    }
                     BinOp::Mul => {
                         let x = self.acc_atom(a, quote!(#d * #bv));
                         let y = self.acc_atom(b, quote!(#av * #d));
@@ -1486,11 +1508,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let mut out = TokenStream::new();
                 if let Rhs::Pop(st) = rhs {
                     // Undo the pop: the value goes back on the stack.
-                    if self.needed.contains(st) {
-                        let sv = self.g.v(*st);
-                        let v = self.g.v(*var);
-                        out.extend(quote!(#sv.push(#v.clone());));
-                    }
+                    let sv = self.g.v(*st);
+                    let v = self.g.v(*var);
+                    out.extend(quote!(#sv.push(#v.clone());));
                 }
                 if !self.active(*var) {
                     return out;
@@ -1503,6 +1523,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
             Stmt::Assign { var, rhs, def } => {
                 let v = self.g.v(*var);
                 let mut out = TokenStream::new();
+                if let Rhs::Pop(st) = rhs {
+                    // Undo the pop: the popped value goes back on the stack.
+                    let sv = self.g.v(*st);
+                    out.extend(quote!(#sv.push(#v.clone());));
+                }
                 let restores = !def && self.saves_on_write(*var);
                 if !self.active(*var) {
                     if restores {

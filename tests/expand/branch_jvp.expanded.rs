@@ -19,7 +19,7 @@ fn branch_jvp(x: f64, y: f64, d_x: f64, d_y: f64) -> (f64, f64) {
     let t2 = x > y;
     if t2 {
         let t3 = x * x;
-        let d_t3 = d_x * x + x * d_x;
+        let d_t3 = d_x * x * 2.0;
         t1 = t3;
         d_t1 = d_t3;
     } else {

@@ -30,8 +30,7 @@ fn branch_vjp(x: f64, y: f64, d_out: f64) -> (f64, f64, f64) {
     let mut d_t1 = d_out;
     if t2 {
         let mut d_t3 = d_t1;
-        d_x += d_t3 * x;
-        d_x += x * d_t3;
+        d_x += d_t3 * x * 2.0;
     } else {
         let exp_4 = y.exp();
         let mut d_t5 = d_t1;

@@ -22,7 +22,7 @@ fn second_order_vjp_jvp(
     d_d_out: f64,
 ) -> ((f64, f64, f64), (f64, f64, f64)) {
     let t1 = x * x;
-    let d_t1_1 = d_x_1 * x + x * d_x_1;
+    let d_t1_1 = d_x_1 * x * 2.0;
     let t2 = t1 * y;
     let d_t2_1 = d_t1_1 * y + t1 * d_y_1;
     let ln_3 = y.ln();
@@ -48,13 +48,10 @@ fn second_order_vjp_jvp(
     let d_y_new = d_y + t3;
     d_d_y = d_d_y + d_t3;
     d_y = d_y_new;
-    let mut d_x = d_t1 * x;
-    let mut d_d_x = d_d_t1 * x + d_t1 * d_x_1;
-    let t5 = x * d_t1;
-    let d_t5 = d_x_1 * d_t1 + x * d_d_t1;
-    let d_x_new = d_x + t5;
-    d_d_x = d_d_x + d_t5;
-    d_x = d_x_new;
+    let t5 = d_t1 * x;
+    let d_t5 = d_d_t1 * x + d_t1 * d_x_1;
+    let d_x = t5 * 2.0;
+    let d_d_x = d_t5 * 2.0;
     let t6 = (value, d_x, d_y);
     let d_t6 = (d_value, d_d_x, d_d_y);
     (t6, d_t6)

@@ -21,7 +21,7 @@ fn straight_line_jvp(x: f64, y: f64, d_x: f64, d_y: f64) -> (f64, f64) {
     let t = t1 + sin_2;
     let d_t = d_t1 + d_sin_2;
     let t3 = t * t;
-    let d_t3 = d_t * t + t * d_t;
+    let d_t3 = d_t * t * 2.0;
     let t4 = t3 / y;
     let d_t4 = (d_t3 - t4 * d_y) / y;
     (t4, d_t4)

@@ -20,13 +20,10 @@ fn tail_loop_vjp(x: &[f64], d_out: f64) -> (f64, ::std::vec::Vec<f64>) {
     let mut d_s = d_out;
     for i in 0..t1 {
         let x_i2 = x[i];
-        let x_i3 = x[i];
-        let t4 = x_i2 * x_i3;
-        s = s + t4;
-        let mut d_t4 = d_s;
-        let mut d_x_i2 = d_t4 * x_i3;
-        let mut d_x_i3 = x_i2 * d_t4;
-        d_x[i] += d_x_i3;
+        let t3 = x_i2 * x_i2;
+        s = s + t3;
+        let mut d_t3 = d_s;
+        let mut d_x_i2 = d_t3 * x_i2 * 2.0;
         d_x[i] += d_x_i2;
     }
     let value = s;
