@@ -159,7 +159,7 @@
 // Lets `::differentiate::...` paths in generated code resolve inside this crate too.
 extern crate self as differentiate;
 
-pub use autodiff_macros::differentiate;
+pub use autodiff_macros::{custom_derivative, differentiate};
 pub use autodiff_runtime::{
     drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real, ShapeError,
     Tensor,
@@ -167,7 +167,7 @@ pub use autodiff_runtime::{
 
 /// Everything a user of the attribute needs: `use differentiate::prelude::*;`.
 pub mod prelude {
-    pub use autodiff_macros::differentiate;
+    pub use autodiff_macros::{custom_derivative, differentiate};
     pub use autodiff_runtime::{Differentiable, Real, Tensor};
 }
 

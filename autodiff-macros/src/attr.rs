@@ -126,3 +126,81 @@ pub fn parse_attr(attr: &syn::Attribute) -> syn::Result<Args> {
         )),
     }
 }
+
+/// `#[custom_derivative(reverse = path, forward = path)]`.
+#[derive(Clone)]
+pub struct CustomArgs {
+    pub reverse: Option<syn::Path>,
+    pub forward: Option<syn::Path>,
+    pub span: proc_macro2::Span,
+}
+
+impl Parse for CustomArgs {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let span = input.span();
+        let mut args = CustomArgs {
+            reverse: None,
+            forward: None,
+            span,
+        };
+        let list = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)?;
+        for nv in list {
+            let key = nv
+                .path
+                .get_ident()
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let path = match &nv.value {
+                syn::Expr::Path(p) => p.path.clone(),
+                other => {
+                    return Err(syn::Error::new_spanned(
+                        other,
+                        "expected the path of a rule function",
+                    ));
+                }
+            };
+            let slot = match key.as_str() {
+                "reverse" => &mut args.reverse,
+                "forward" => &mut args.forward,
+                _ => {
+                    return Err(syn::Error::new_spanned(
+                        &nv.path,
+                        format!("unknown option `{key}`; expected `reverse = rule` and/or `forward = rule`"),
+                    ));
+                }
+            };
+            if slot.is_some() {
+                return Err(syn::Error::new_spanned(
+                    &nv.path,
+                    format!("`{key}` is given twice"),
+                ));
+            }
+            *slot = Some(path);
+        }
+        if args.reverse.is_none() && args.forward.is_none() {
+            return Err(syn::Error::new(
+                span,
+                "name at least one rule: `#[custom_derivative(reverse = f_vjp, forward = f_jvp)]`",
+            ));
+        }
+        Ok(args)
+    }
+}
+
+/// Is this attribute `custom_derivative` (or `...::custom_derivative`)?
+pub fn is_custom(attr: &syn::Attribute) -> bool {
+    attr.path()
+        .segments
+        .last()
+        .is_some_and(|s| s.ident == "custom_derivative")
+}
+
+pub fn parse_custom_attr(attr: &syn::Attribute) -> syn::Result<CustomArgs> {
+    match &attr.meta {
+        syn::Meta::List(l) => l.parse_args(),
+        other => Err(syn::Error::new(
+            other.span(),
+            "name at least one rule: `#[custom_derivative(reverse = f_vjp, forward = f_jvp)]`",
+        )),
+    }
+}

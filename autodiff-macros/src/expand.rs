@@ -24,7 +24,9 @@ use syn::spanned::Spanned;
 use syn::{FnArg, ItemFn, Pat, ReturnType};
 
 use crate::activity::analyze;
-use crate::attr::{is_differentiate, parse_attr, Args, Mode};
+use crate::attr::{
+    is_custom, is_differentiate, parse_attr, parse_custom_attr, Args, CustomArgs, Mode,
+};
 use crate::forward::Forward;
 use crate::gen::{rt, Gen};
 use crate::lower::{Lowerer, Param};
@@ -51,9 +53,47 @@ struct Logical {
     user: ItemFn,
     /// The full-convention function (`f` itself for the source).
     full: ItemFn,
+    /// Derived from a custom rule: its user-facing derivatives are the rule's
+    /// own (`#[differentiate]` on the rule), so none are emitted here.
+    from_rule: bool,
 }
 
+/// The attribute being expanded (the outermost of the stack).
+pub enum Current {
+    Differentiate(TokenStream),
+    Custom(TokenStream),
+}
+
+/// One attribute of the stack.
+enum Level {
+    Differentiate(Args),
+    Custom(CustomArgs),
+}
+
+/// What the levels accumulate.
+struct Ctx {
+    base: syn::Ident,
+    logicals: Vec<Logical>,
+    emitted: Vec<ItemFn>,
+    /// Items that are not functions (signature checks).
+    extra: Vec<TokenStream>,
+    reexports: Vec<(syn::Ident, syn::Ident)>,
+    dumps: Vec<(syn::Ident, String)>,
+    stub: bool,
+    errors: Vec<syn::Error>,
+}
+
+/// `#[differentiate(...)]`.
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_stack(Current::Differentiate(args), item)
+}
+
+/// `#[custom_derivative(...)]`.
+pub fn expand_custom(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand_stack(Current::Custom(args), item)
+}
+
+fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     let mut errors: Vec<syn::Error> = Vec::new();
     let item: ItemFn = match syn::parse2(item.clone()) {
         Ok(f) => f,
@@ -72,139 +112,116 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             return quote!(#e #item);
         }
     };
-    let mut levels: Vec<Args> = Vec::new();
-    let (inner, others): (Vec<syn::Attribute>, Vec<syn::Attribute>) =
-        item.attrs.iter().cloned().partition(is_differentiate);
+    // Every stacked attribute of ours, innermost first, then the one being expanded.
+    let mut levels: Vec<Level> = Vec::new();
+    let (inner, others): (Vec<syn::Attribute>, Vec<syn::Attribute>) = item
+        .attrs
+        .iter()
+        .cloned()
+        .partition(|a| is_differentiate(a) || is_custom(a));
     for attr in inner.iter().rev() {
-        match parse_attr(attr) {
-            Ok(a) => levels.push(a),
+        let parsed = if is_custom(attr) {
+            parse_custom_attr(attr).map(Level::Custom)
+        } else {
+            parse_attr(attr).map(Level::Differentiate)
+        };
+        match parsed {
+            Ok(l) => levels.push(l),
             Err(e) => errors.push(e),
         }
     }
-    match syn::parse2::<Args>(args) {
-        Ok(a) => levels.push(a),
-        Err(e) => errors.push(e),
+    match current {
+        Current::Differentiate(args) => match syn::parse2::<Args>(args) {
+            Ok(a) => levels.push(Level::Differentiate(a)),
+            Err(e) => errors.push(e),
+        },
+        Current::Custom(args) => match syn::parse2::<CustomArgs>(args) {
+            Ok(a) => levels.push(Level::Custom(a)),
+            Err(e) => errors.push(e),
+        },
     }
+    // A custom rule replaces the first derivative: it must come first.
+    for (i, l) in levels.iter().enumerate() {
+        if let Level::Custom(c) = l {
+            if i > 0 {
+                errors.push(syn::Error::new(
+                    c.span,
+                    "#[custom_derivative] must be the innermost attribute: put it below every #[differentiate]",
+                ));
+            }
+        }
+    }
+    let custom = matches!(levels.first(), Some(Level::Custom(_)));
     let mut source = item.clone();
     source.attrs = others;
 
-    check_signature(&source, &levels, &mut errors);
+    let diff_levels: Vec<Args> = levels
+        .iter()
+        .filter_map(|l| match l {
+            Level::Differentiate(a) => Some(a.clone()),
+            Level::Custom(_) => None,
+        })
+        .collect();
+    check_signature(&source, &diff_levels, &mut errors);
     if let Some(FnArg::Receiver(_)) = source.sig.inputs.first() {
         // Inside an `impl` neither stubs nor a module can be emitted.
         let errs = errors.into_iter().map(|e| e.into_compile_error());
         return quote!(#(#errs)* #source);
     }
     // Lower once up front so user mistakes are reported against user code,
-    // all of them, even when the signature has mistakes too.
-    {
+    // all of them, even when the signature has mistakes too. A function with a
+    // custom rule may have a body outside the subset: that is what rules are for.
+    let body_ok = {
         let mut errs = Vec::new();
         let low = lower_fn(&source, &mut errs);
         if errs.is_empty() && errors.is_empty() {
             check_activity(&low, &mut errs);
         }
-        errors.extend(errs);
-    }
+        let ok = errs.is_empty();
+        if !custom {
+            errors.extend(errs);
+        }
+        ok
+    };
 
     let base = source.sig.ident.clone();
-    let mut logicals = vec![Logical {
-        chain: String::new(),
-        user: source.clone(),
-        full: source.clone(),
-    }];
-    let mut emitted: Vec<ItemFn> = Vec::new();
-    let mut reexports: Vec<(syn::Ident, syn::Ident)> = Vec::new();
-    let mut dumps: Vec<(syn::Ident, String)> = Vec::new();
-    let stub = !errors.is_empty();
+    let mut ctx = Ctx {
+        base: base.clone(),
+        logicals: vec![Logical {
+            chain: String::new(),
+            user: source.clone(),
+            full: source.clone(),
+            from_rule: false,
+        }],
+        emitted: Vec::new(),
+        extra: Vec::new(),
+        reexports: Vec::new(),
+        dumps: Vec::new(),
+        stub: !errors.is_empty(),
+        errors,
+    };
 
     for level in &levels {
-        let current = logicals.clone();
-        for l in &current {
-            for &mode in &level.modes {
-                let chain = if l.chain.is_empty() {
-                    mode.suffix().to_string()
-                } else {
-                    format!("{}_{}", l.chain, mode.suffix())
-                };
-                // `forward` over `forward` applies to `f` again: `f_jvp` exists already.
-                if logicals.iter().any(|x| x.chain == chain) {
-                    continue;
+        match level {
+            Level::Custom(c) => custom_level(&mut ctx, &source, c, body_ok),
+            Level::Differentiate(args) => {
+                let current = ctx.logicals.clone();
+                for l in &current {
+                    for &mode in &args.modes {
+                        apply_mode(&mut ctx, l, mode, args.wrt.clone(), args.dump);
+                    }
                 }
-                let user_name = format_ident!("{}_{}", l.user.sig.ident, mode.suffix());
-                let full_name = format_ident!("__ad_{}_{}", base, chain);
-                let wrt = level.wrt.clone();
-                let mut gen = |src: &ItemFn,
-                               name: &syn::Ident,
-                               conv: Conv,
-                               calls: CallStyle,
-                               wrt: Option<Vec<syn::Ident>>| {
-                    transform(
-                        src,
-                        &base,
-                        mode,
-                        name,
-                        conv,
-                        calls,
-                        wrt.as_deref(),
-                        stub,
-                        &mut errors,
-                    )
-                };
-                let user_emit = gen(
-                    &l.user,
-                    &user_name,
-                    Conv::User,
-                    CallStyle::Split,
-                    wrt.clone(),
-                );
-                let full_emit = gen(&l.full, &full_name, Conv::Full, CallStyle::Split, None);
-                let (user_next, full_next) = if mode == Mode::Reverse {
-                    (
-                        gen(
-                            &l.user,
-                            &user_name,
-                            Conv::User,
-                            CallStyle::Joint,
-                            wrt.clone(),
-                        ),
-                        gen(&l.full, &full_name, Conv::Full, CallStyle::Joint, None),
-                    )
-                } else {
-                    (user_emit.clone(), full_emit.clone())
-                };
-                if level.dump {
-                    dumps.push((user_name.clone(), pretty(&user_emit)));
-                }
-                match std::env::var("DIFFERENTIATE_DUMP").as_deref() {
-                    Ok("all") => eprintln!("{}\n{}", pretty(&user_emit), pretty(&full_emit)),
-                    Ok(_) => eprintln!("// generated by #[differentiate]\n{}", pretty(&user_emit)),
-                    Err(_) => {}
-                }
-                emitted.push(user_emit);
-                emitted.push(full_emit);
-                reexports.push((full_name.clone(), format_ident!("__{}", chain)));
-                if mode == Mode::Reverse {
-                    let pb_name = if l.chain.is_empty() {
-                        format_ident!("__ad_{}_pullback", base)
-                    } else {
-                        format_ident!("__ad_{}_{}_pullback", base, l.chain)
-                    };
-                    let pb = gen(&l.full, &pb_name, Conv::Pullback, CallStyle::Split, None);
-                    emitted.push(pb);
-                    let re = if l.chain.is_empty() {
-                        format_ident!("__pullback")
-                    } else {
-                        format_ident!("__{}_pullback", l.chain)
-                    };
-                    reexports.push((pb_name, re));
-                }
-                logicals.push(Logical {
-                    chain,
-                    user: user_next,
-                    full: full_next,
-                });
             }
         }
     }
+    let Ctx {
+        errors,
+        emitted,
+        extra,
+        reexports,
+        dumps,
+        ..
+    } = ctx;
 
     let errs = errors.into_iter().map(|e| e.into_compile_error());
     // Calling only `f_vjp` uses `f`: a live (allowed-dead) item naming `f`
@@ -221,14 +238,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 syn::GenericParam::Lifetime(_) => None,
             })
             .collect();
-        let name = format_ident!("__ad_{}_uses", base);
+        let name = format_ident!("__ad_{}__uses", base);
         let turbofish = if args.is_empty() {
             quote!()
         } else {
             quote!(::<#(#args),*>)
         };
         quote! {
-            #[allow(dead_code, clippy::all)]
+            #[allow(dead_code, non_snake_case, clippy::all)]
             #[doc(hidden)]
             fn #name #g () #w { let _ = #base #turbofish; }
         }
@@ -249,6 +266,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         #(#errs)*
         #source
         #(#emitted)*
+        #(#extra)*
         #(#dumps)*
         #[doc(hidden)]
         #[allow(non_snake_case, unused_imports)]
@@ -256,6 +274,331 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #(#reexports)*
         }
         #marker
+    }
+}
+
+/// Applies one mode to one function of the stack: the user-facing derivative,
+/// its full-convention twin, and (reverse) the pullback.
+fn apply_mode(ctx: &mut Ctx, l: &Logical, mode: Mode, wrt: Option<Vec<syn::Ident>>, dump: bool) {
+    let chain = chain_of(&l.chain, mode);
+    // `forward` over `forward` applies to `f` again: `f_jvp` exists already.
+    if ctx.logicals.iter().any(|x| x.chain == chain) {
+        return;
+    }
+    let base = ctx.base.clone();
+    let stub = ctx.stub;
+    let user_name = format_ident!("{}_{}", l.user.sig.ident, mode.suffix());
+    let full_name = format_ident!("__ad_{}__{}", base, chain);
+    let errors = &mut ctx.errors;
+    let mut gen = |src: &ItemFn,
+                   name: &syn::Ident,
+                   conv: Conv,
+                   calls: CallStyle,
+                   wrt: Option<Vec<syn::Ident>>| {
+        transform(
+            src,
+            &base,
+            mode,
+            name,
+            conv,
+            calls,
+            wrt.as_deref(),
+            stub,
+            errors,
+        )
+    };
+    let user_emit = gen(
+        &l.user,
+        &user_name,
+        Conv::User,
+        CallStyle::Split,
+        wrt.clone(),
+    );
+    let full_emit = gen(&l.full, &full_name, Conv::Full, CallStyle::Split, None);
+    let (user_next, full_next) = if mode == Mode::Reverse {
+        (
+            gen(
+                &l.user,
+                &user_name,
+                Conv::User,
+                CallStyle::Joint,
+                wrt.clone(),
+            ),
+            gen(&l.full, &full_name, Conv::Full, CallStyle::Joint, None),
+        )
+    } else {
+        (user_emit.clone(), full_emit.clone())
+    };
+    let pullback = (mode == Mode::Reverse).then(|| {
+        let pb_name = pullback_name(&base, &l.chain);
+        (
+            gen(&l.full, &pb_name, Conv::Pullback, CallStyle::Split, None),
+            pb_name,
+        )
+    });
+    if dump && !l.from_rule {
+        ctx.dumps.push((user_name.clone(), pretty(&user_emit)));
+    }
+    match std::env::var("DIFFERENTIATE_DUMP").as_deref() {
+        Ok("all") => eprintln!("{}\n{}", pretty(&user_emit), pretty(&full_emit)),
+        Ok(_) => eprintln!("// generated by #[differentiate]\n{}", pretty(&user_emit)),
+        Err(_) => {}
+    }
+    if !l.from_rule {
+        ctx.emitted.push(user_emit);
+    }
+    ctx.emitted.push(full_emit);
+    ctx.reexports
+        .push((full_name, format_ident!("__{}", chain)));
+    if let Some((pb, pb_name)) = pullback {
+        ctx.emitted.push(pb);
+        ctx.reexports.push((pb_name, pullback_reexport(&l.chain)));
+    }
+    ctx.logicals.push(Logical {
+        chain,
+        user: user_next,
+        full: full_next,
+        from_rule: l.from_rule,
+    });
+}
+
+fn chain_of(chain: &str, mode: Mode) -> String {
+    if chain.is_empty() {
+        mode.suffix().to_string()
+    } else {
+        format!("{}_{}", chain, mode.suffix())
+    }
+}
+
+fn pullback_name(base: &syn::Ident, chain: &str) -> syn::Ident {
+    if chain.is_empty() {
+        format_ident!("__ad_{}__pullback", base)
+    } else {
+        format_ident!("__ad_{}__{}_pullback", base, chain)
+    }
+}
+
+fn pullback_reexport(chain: &str) -> syn::Ident {
+    if chain.is_empty() {
+        format_ident!("__pullback")
+    } else {
+        format_ident!("__{}_pullback", chain)
+    }
+}
+
+/// `#[custom_derivative(reverse = r, forward = j)]`: the first derivatives are
+/// the user's rules. The hidden call entries become small adapters calling
+/// them (so every caller, through any path, uses the rule); the rule's
+/// signature is checked by coercion to the exact `fn` type SPEC.md gives it,
+/// spanned at the rule. A mode without a rule is derived from the body when
+/// the body is in the subset, and is otherwise left out: a caller that needs it
+/// gets a compile error at the call. Stacked `#[differentiate]` levels above
+/// differentiate the adapters, so higher orders go through the rule (which must
+/// carry `#[differentiate]` itself for that).
+fn custom_level(ctx: &mut Ctx, f: &ItemFn, c: &CustomArgs, body_ok: bool) {
+    let source = ctx.logicals[0].clone();
+    for mode in [Mode::Forward, Mode::Reverse] {
+        let rule = match mode {
+            Mode::Forward => c.forward.as_ref(),
+            Mode::Reverse => c.reverse.as_ref(),
+        };
+        match rule {
+            None if body_ok => apply_mode(ctx, &source, mode, None, false),
+            None => {}
+            Some(rule) => {
+                let mut errs = Vec::new();
+                let low = lower_fn(f, &mut errs);
+                let adapters = rule_adapters(f, &low, mode, rule, &ctx.base);
+                ctx.extra.push(adapters.check);
+                ctx.emitted.push(adapters.full.clone());
+                ctx.reexports.push((
+                    adapters.full.sig.ident.clone(),
+                    format_ident!("__{}", mode.suffix()),
+                ));
+                if let Some(pb) = adapters.pullback {
+                    ctx.reexports
+                        .push((pb.sig.ident.clone(), pullback_reexport("")));
+                    ctx.emitted.push(pb);
+                }
+                ctx.logicals.push(Logical {
+                    chain: mode.suffix().to_string(),
+                    user: adapters.user,
+                    full: adapters.full_next,
+                    from_rule: true,
+                });
+            }
+        }
+    }
+}
+
+struct Adapters {
+    /// `f_jvp`/`f_vjp` as the user would call them, calling the rule (a source
+    /// for stacked levels; not emitted: the rule is that function).
+    user: ItemFn,
+    /// The full-convention entry, calling the rule (emitted).
+    full: ItemFn,
+    /// The same, calling the rule by path (a source for stacked levels).
+    full_next: ItemFn,
+    pullback: Option<ItemFn>,
+    check: TokenStream,
+}
+
+fn rule_adapters(
+    f: &ItemFn,
+    low: &Lowered,
+    mode: Mode,
+    rule: &syn::Path,
+    base: &syn::Ident,
+) -> Adapters {
+    let vis = &f.vis;
+    let generics = &f.sig.generics;
+    let wc = &generics.where_clause;
+    let fname = &f.sig.ident;
+    let ret_ty = match &f.sig.output {
+        ReturnType::Type(_, t) => quote!(#t),
+        ReturnType::Default => quote!(()),
+    };
+    let ret_adj = low.ret.adjoint();
+    let params: Vec<TokenStream> = low.params.iter().map(param_tokens).collect();
+    let names: Vec<&syn::Ident> = low.params.iter().map(|p| &p.ident).collect();
+    let diff: Vec<&Param> = low
+        .params
+        .iter()
+        .filter(|p| p.dtype.is_differentiable())
+        .collect();
+    let d = |p: &Param| format_ident!("d_{}", p.ident);
+    let seed = format_ident!("d_out");
+    let allow = quote!(#[allow(dead_code, unused_variables, non_snake_case, clippy::all, clippy::pedantic)]);
+    let span = rule
+        .segments
+        .last()
+        .map(|s| s.ident.span())
+        .unwrap_or_else(Span::call_site);
+    let user_name = format_ident!("{}_{}", fname, mode.suffix());
+    let full_name = format_ident!("__ad_{}__{}", base, mode.suffix());
+    // SPEC.md's signature for the rule, which the rule must have exactly.
+    let param_tys: Vec<&syn::Type> = low.params.iter().map(|p| &p.ty).collect();
+    let build = |callee: &TokenStream| match mode {
+        Mode::Forward => {
+            let tan_tys: Vec<TokenStream> = diff.iter().map(|p| p.dtype.borrowed()).collect();
+            let fn_ty = quote!(fn(#(#param_tys,)* #(#tan_tys),*) -> (#ret_ty, #ret_adj));
+            let tans: Vec<syn::Ident> = diff.iter().map(|p| d(p)).collect();
+            let user_params = diff.iter().zip(&tans).map(|(p, t)| {
+                let ty = p.dtype.borrowed();
+                quote!(#t: #ty)
+            });
+            let user = quote! {
+                #vis fn #user_name #generics (#(#params,)* #(#user_params),*) -> (#ret_ty, #ret_adj) #wc {
+                    #rule(#(#names,)* #(#tans),*)
+                }
+            };
+            let slots = low.params.iter().map(|p| {
+                let t = d(p);
+                let ty = full_slot(&p.dtype);
+                quote!(#t: &#ty)
+            });
+            let derefs = diff.iter().filter(|p| p.dtype.by_value()).map(|p| {
+                let t = d(p);
+                quote!(let #t = *#t;)
+            });
+            let full = quote! {
+                #[doc(hidden)] #allow
+                #vis fn #full_name #generics (#(#params,)* #(#slots),*) -> (#ret_ty, #ret_adj) #wc {
+                    #(#derefs)*
+                    #callee(#(#names,)* #(#tans),*)
+                }
+            };
+            (fn_ty, user, full, None)
+        }
+        Mode::Reverse => {
+            let seed_ty = low.ret.borrowed();
+            let adj_tys: Vec<TokenStream> = diff.iter().map(|p| p.dtype.adjoint()).collect();
+            let fn_ty = quote!(fn(#(#param_tys,)* #seed_ty) -> (#ret_ty, #(#adj_tys),*));
+            let user = quote! {
+                #vis fn #user_name #generics (#(#params,)* #seed: #seed_ty) -> (#ret_ty, #(#adj_tys),*) #wc {
+                    #rule(#(#names,)* #seed)
+                }
+            };
+            let outs: Vec<syn::Ident> = diff.iter().map(|p| d(p)).collect();
+            // The rule returns adjoints of the differentiable parameters only.
+            let all = low.params.iter().map(|p| {
+                if p.dtype.is_differentiable() {
+                    let t = d(p);
+                    quote!(#t)
+                } else {
+                    quote!(())
+                }
+            });
+            let all: Vec<TokenStream> = all.collect();
+            let all_adjs: Vec<TokenStream> = low.params.iter().map(|p| p.dtype.adjoint()).collect();
+            let seed_arg = if low.ret.by_value() {
+                quote!(*#seed)
+            } else {
+                quote!(#seed)
+            };
+            let full = quote! {
+                #[doc(hidden)] #allow
+                #vis fn #full_name #generics (#(#params,)* #seed: &#ret_adj) -> (#ret_ty, #(#all_adjs),*) #wc {
+                    let (value, #(#outs),*) = #callee(#(#names,)* #seed_arg);
+                    (value, #(#all),*)
+                }
+            };
+            let mut named = low.params.clone();
+            let count = name_param_lifetimes(&mut named, false);
+            let (pg, capture) = pullback_generics(generics, count);
+            let pparams: Vec<TokenStream> = named.iter().map(param_tokens).collect();
+            let pb_name = pullback_name(base, "");
+            let call_args = low.params.iter().map(|p| {
+                let x = &p.ident;
+                if p.dtype.by_value() {
+                    quote!(#x)
+                } else {
+                    quote!(#x.clone())
+                }
+            });
+            let pullback = quote! {
+                #[doc(hidden)] #allow
+                #vis fn #pb_name #pg (#(#pparams),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#all_adjs,)*) + #capture) #wc {
+                    let value = #fname(#(#call_args),*);
+                    (value, move |#seed: &#ret_adj| {
+                        let (_, #(#outs),*) = #callee(#(#names,)* #seed_arg);
+                        (#(#all,)*)
+                    })
+                }
+            };
+            (fn_ty, user, full, Some(pullback))
+        }
+    };
+    // The code fed to stacked levels calls the rule by path (its own
+    // derivatives are found through it). The emitted entries call it through a
+    // constant of exactly the `fn` type SPEC.md gives the rule: a rule with
+    // another signature is ONE error, at the rule, printing the type that fits.
+    // (Generic functions have no single `fn` type; they call the rule directly.)
+    let rule_tokens = quote!(#rule);
+    let (_, user, full_next, _) = build(&rule_tokens);
+    let (check, callee) = if generics.params.is_empty() {
+        let (fn_ty, ..) = build(&rule_tokens);
+        let name = format_ident!(
+            "__AD_{}__{}_RULE",
+            base.to_string().to_uppercase(),
+            mode.suffix().to_uppercase()
+        );
+        let rule_spanned = quote::quote_spanned!(span=> #rule);
+        (
+            quote!(#[allow(non_upper_case_globals)] #[doc(hidden)] const #name: #fn_ty = #rule_spanned;),
+            quote!(#name),
+        )
+    } else {
+        (quote!(), rule_tokens)
+    };
+    let (_, _, full, pullback) = build(&callee);
+    let parse = |ts: TokenStream| syn::parse2::<ItemFn>(ts).expect("adapter parses");
+    Adapters {
+        user: parse(user),
+        full: parse(full),
+        full_next: parse(full_next),
+        pullback: pullback.map(parse),
+        check,
     }
 }
 

@@ -27,3 +27,12 @@ use proc_macro::TokenStream;
 pub fn differentiate(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(args.into(), item.into()).into()
 }
+
+/// Registers derivative rules for a function: every differentiated function
+/// that calls it uses them.
+///
+/// See the `differentiate` crate documentation.
+#[proc_macro_attribute]
+pub fn custom_derivative(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand_custom(args.into(), item.into()).into()
+}

@@ -1347,7 +1347,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     }
                     BinOp::Div => {
                         let x = self.acc_atom(a, quote!(#d / #bv));
-                        let y = self.sub_atom(b, quote!(#d * #av / (#bv * #bv)));
+                        // d(a/b)/db = -(a/b)/b: finite where a/(b*b) would overflow.
+                        let y = self.sub_atom(b, quote!(#d * (#av / #bv) / #bv));
                         quote!(#x #y)
                     }
                     BinOp::Rem => {

@@ -22,7 +22,7 @@ fn straight_line_vjp(x: f64, y: f64, d_out: f64) -> (f64, f64, f64) {
     let value = t4;
     let mut d_t4 = d_out;
     let mut d_t3 = d_t4 / y;
-    let mut d_y = -(d_t4 * t3 / (y * y));
+    let mut d_y = -(d_t4 * (t3 / y) / y);
     let mut d_t = d_t3 * t * 2.0;
     let mut d_t1 = d_t;
     let mut d_sin_2 = d_t;
