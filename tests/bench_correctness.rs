@@ -1,0 +1,88 @@
+//! The hand-written Rosenbrock gradients (plain and tuned) that `benches/rosenbrock.rs` compares
+//! against must be right: it equals the generated `rosenbrock_vjp` (value and
+//! every component to 1e-12 relative) at random points, and so does the
+//! generated `rosenbrock_jvp` along random directions.
+
+#[path = "../benches/common/rosenbrock.rs"]
+mod problem;
+use problem::*;
+
+fn close(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+#[test]
+fn hand_written_gradient_equals_generated_vjp() {
+    for (k, &n) in [2usize, 3, 10, 1_000, 10_000].iter().enumerate() {
+        for trial in 0..5u64 {
+            let x = points(n, 100 * k as u64 + trial + 1, -2.0, 2.0);
+            let (v_ad, g_ad) = rosenbrock_vjp(&x, 1.0);
+            let (v_hand, g_hand) = rosenbrock_grad_hand(&x);
+            let (v_tuned, g_tuned) = rosenbrock_grad_hand_tuned(&x);
+            let v = rosenbrock(&x);
+            assert!(
+                close(v_tuned, v, 1e-12),
+                "n={n}: tuned value {v_tuned} vs primal {v}"
+            );
+            assert!(
+                close(v_ad, v, 1e-12),
+                "n={n}: vjp value {v_ad} vs primal {v}"
+            );
+            assert!(
+                close(v_hand, v, 1e-12),
+                "n={n}: hand value {v_hand} vs primal {v}"
+            );
+            assert_eq!(g_ad.len(), n);
+            assert_eq!(g_hand.len(), n);
+            for i in 0..n {
+                assert!(
+                    close(g_ad[i], g_hand[i], 1e-12),
+                    "n={n} trial={trial} i={i}: vjp {} vs hand {}",
+                    g_ad[i],
+                    g_hand[i]
+                );
+            }
+            for i in 0..n {
+                assert!(
+                    close(g_ad[i], g_tuned[i], 1e-12),
+                    "n={n} trial={trial} i={i}: vjp {} vs tuned {}",
+                    g_ad[i],
+                    g_tuned[i]
+                );
+            }
+            // The seed scales the adjoint.
+            let (_, g3) = rosenbrock_vjp(&x, 3.0);
+            for i in 0..n {
+                assert!(close(g3[i], 3.0 * g_hand[i], 1e-12), "n={n} i={i}: seed 3");
+            }
+        }
+    }
+}
+
+#[test]
+fn generated_jvp_is_the_gradient_dotted_with_the_direction() {
+    for &n in &[2usize, 10, 1_000] {
+        let x = points(n, 7, -2.0, 2.0);
+        let dx = points(n, 8, -1.0, 1.0);
+        let (v, t) = rosenbrock_jvp(&x, &dx);
+        let (vh, gh) = rosenbrock_grad_hand(&x);
+        let dot: f64 = gh.iter().zip(&dx).map(|(g, d)| g * d).sum();
+        assert!(close(v, vh, 1e-12));
+        assert!(close(t, dot, 1e-10), "n={n}: jvp {t} vs <grad, dx> {dot}");
+    }
+}
+
+#[test]
+fn finite_differences_agree_with_hand_gradient() {
+    let mut x = points(50, 11, -1.5, 1.5);
+    let (_, gh) = rosenbrock_grad_hand(&x);
+    let fd = central_fd(rosenbrock, &mut x, 1e-6);
+    for i in 0..x.len() {
+        assert!(
+            close(fd[i], gh[i], 1e-6),
+            "i={i}: fd {} vs hand {}",
+            fd[i],
+            gh[i]
+        );
+    }
+}

@@ -1,0 +1,276 @@
+//! Reverse-mode memory is proportional to the number of *overwritten and
+//! needed* active values, not to the number of operations.
+//!
+//! A counting global allocator measures, for one call, the bytes allocated in
+//! total and the peak of live bytes above what was live before the call.
+//! Only allocations made by the measuring thread while a measurement is open
+//! are counted, and everything runs in ONE `#[test]` so no other test's
+//! allocations can land in a window.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+use differentiate::prelude::*;
+
+#[path = "../benches/common/rosenbrock.rs"]
+mod problem;
+use problem::*;
+
+struct Counting;
+
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // `const` init and no destructor: reading it never allocates.
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn measuring() -> bool {
+    MEASURING.try_with(Cell::get).unwrap_or(false)
+}
+
+fn grow(bytes: usize) {
+    TOTAL.fetch_add(bytes, Relaxed);
+    let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
+    PEAK.fetch_max(live, Relaxed);
+}
+
+fn shrink(bytes: usize) {
+    // Frees of blocks allocated before the window opened may go below zero.
+    let _ = LIVE.fetch_update(Relaxed, Relaxed, |l| Some(l.saturating_sub(bytes)));
+}
+
+// SAFETY: every method forwards to `System` with the caller's own arguments,
+// so the block returned, its layout and its lifetime are exactly System's and
+// every GlobalAlloc contract System upholds is upheld here. The counters are
+// atomics and the flag a const-initialised thread-local without destructor,
+// so the bookkeeping never allocates, never re-enters the allocator and never
+// unwinds.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() && measuring() {
+            grow(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() && measuring() {
+            grow(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from System.
+        unsafe { System.dealloc(ptr, layout) };
+        if measuring() {
+            shrink(layout.size());
+        }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from System.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && measuring() {
+            let old = layout.size();
+            if new_size >= old {
+                grow(new_size - old);
+            } else {
+                shrink(old - new_size);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Bytes {
+    /// Bytes handed out during the call (a realloc counts its growth).
+    total: usize,
+    /// Peak of live bytes above the level at the start of the call.
+    peak: usize,
+}
+
+/// Runs `f`, returning its result and what it allocated. The result is still
+/// alive when `peak` is read, so a returned gradient counts.
+fn measure<R>(f: impl FnOnce() -> R) -> (R, Bytes) {
+    TOTAL.store(0, Relaxed);
+    LIVE.store(0, Relaxed);
+    PEAK.store(0, Relaxed);
+    MEASURING.with(|m| m.set(true));
+    let r = std::hint::black_box(f());
+    MEASURING.with(|m| m.set(false));
+    let b = Bytes {
+        total: TOTAL.load(Relaxed),
+        peak: PEAK.load(Relaxed),
+    };
+    (r, b)
+}
+
+/// One needed scalar overwritten per iteration, one operation besides.
+#[differentiate(reverse)]
+fn chain_1op(y0: f64, a: f64, t: usize) -> f64 {
+    let mut y = y0;
+    for _k in 0..t {
+        y = (y * a).sin();
+    }
+    y
+}
+
+/// The same overwrite of `y`, with eleven more nonlinear operations per
+/// iteration, all on loop-local temporaries.
+#[differentiate(reverse)]
+fn chain_12op(y0: f64, a: f64, t: usize) -> f64 {
+    let mut y = y0;
+    for _k in 0..t {
+        let u = y * a;
+        let v = u * u + 0.5 * u;
+        let w = v.cos() * u;
+        let p = w.tanh() * v;
+        let q = (p * p + 1.0).sqrt();
+        let r = q.ln() * w + u.exp() / q;
+        y = (u + 0.001 * r).sin();
+    }
+    y
+}
+
+/// Two needed scalars overwritten per iteration: twice the stack.
+#[differentiate(reverse)]
+fn chain_2vars(y0: f64, a: f64, t: usize) -> f64 {
+    let mut y = y0;
+    let mut z = y0;
+    for _k in 0..t {
+        let u = y * a;
+        y = (u + z).sin();
+        z = (z * y).cos();
+    }
+    y + z
+}
+
+/// An overwritten scalar that no adjoint reads (the update is linear in it):
+/// nothing is saved, whatever the trip count.
+#[differentiate(reverse)]
+fn chain_linear(y0: f64, a: f64, t: usize) -> f64 {
+    let mut y = y0;
+    for _k in 0..t {
+        y = 0.5 * y + a.sin();
+    }
+    y
+}
+
+/// Forward-difference check of a scalar two-input reverse derivative.
+fn check_grad(f: impl Fn(f64, f64) -> f64, y0: f64, a: f64, dy0: f64, da: f64) {
+    let h = 1e-6;
+    let fy = (f(y0 + h, a) - f(y0 - h, a)) / (2.0 * h);
+    let fa = (f(y0, a + h) - f(y0, a - h)) / (2.0 * h);
+    assert!(
+        (fy - dy0).abs() <= 1e-5 * (1.0 + fy.abs()),
+        "d/dy0: fd {fy} vs ad {dy0}"
+    );
+    assert!(
+        (fa - da).abs() <= 1e-5 * (1.0 + fa.abs()),
+        "d/da: fd {fa} vs ad {da}"
+    );
+}
+
+#[test]
+fn reverse_mode_memory_follows_overwritten_needed_values_not_operations() {
+    let mut report = String::new();
+
+    // (a) Rosenbrock: the loop's needed values (a, b, x_i) are loop locals the
+    // reverse sweep recomputes and `s` is updated linearly, so the only
+    // allocation is the returned gradient: 8n bytes, no stack.
+    for n in [10_000usize, 100_000, 1_000_000] {
+        let x = points(n, 3, -2.0, 2.0);
+        let ((_, g), b) = measure(|| rosenbrock_vjp(&x, 1.0));
+        assert_eq!(g.len(), n);
+        report += &format!(
+            "rosenbrock_vjp n={n:>9}: total {:>9} B, peak {:>9} B ({:.3} B/elem)\n",
+            b.total,
+            b.peak,
+            b.total as f64 / n as f64
+        );
+        assert!(b.total >= 8 * n, "n={n}: {b:?} smaller than the gradient");
+        assert!(
+            b.total <= 8 * n + 256,
+            "n={n}: {b:?}: more than the gradient (8n = {})",
+            8 * n
+        );
+        assert!(b.peak <= 8 * n + 256, "n={n}: {b:?}");
+        // The primal and the forward mode allocate nothing at all.
+        let (_, bp) = measure(|| rosenbrock(&x));
+        assert_eq!(bp.total, 0, "primal allocated {bp:?}");
+        let (_, bj) = measure(|| rosenbrock_jvp(&x, &x));
+        assert_eq!(bj.total, 0, "jvp allocated {bj:?}");
+    }
+
+    // (b) One overwritten needed scalar per iteration: a stack, whose size is
+    // measured in f64 words saved per iteration. A `Vec` stack grows by
+    // doubling, so T pushes hold `next_power_of_two(T)` slots at the end of
+    // the forward sweep, when every stack is at its fullest.
+    let words = |b: Bytes, t: usize| b.peak as f64 / (8 * t.next_power_of_two()) as f64;
+    let (y0, a) = (0.3, 1.1);
+    for t in [1_000usize, 10_000, 100_000] {
+        let ((v1, ..), b1) = measure(|| chain_1op_vjp(y0, a, t, 1.0));
+        let ((v12, ..), b12) = measure(|| chain_12op_vjp(y0, a, t, 1.0));
+        let (_, b2) = measure(|| chain_2vars_vjp(y0, a, t, 1.0));
+        let (_, bl) = measure(|| chain_linear_vjp(y0, a, t, 1.0));
+        for (name, b) in [
+            ("chain_1op", b1),
+            ("chain_12op", b12),
+            ("chain_2vars", b2),
+            ("chain_linear", bl),
+        ] {
+            report += &format!(
+                "{name:<12}_vjp T={t:>7}: total {:>9} B, peak {:>9} B = {:.2} B/iter = {:.2} f64 saved/iter\n",
+                b.total, b.peak, b.peak as f64 / t as f64, words(b, t));
+        }
+        // The body's size does not matter: 12 operations per iteration save
+        // exactly what 1 operation saves.
+        assert_eq!(
+            b1, b12,
+            "T={t}: 12 ops per iteration must save what 1 op saves"
+        );
+        // One overwritten needed scalar: 1 saved f64 per iteration is the
+        // minimum (y's old value); allow 2 (the engine also saves `y * a`,
+        // see the report), never more.
+        assert!((1.0..=2.0).contains(&words(b1, t)), "T={t}: {b1:?}");
+        // Two overwritten needed scalars: twice that.
+        assert!((2.0..=4.0).contains(&words(b2, t)), "T={t}: {b2:?}");
+        // An overwritten scalar that no adjoint reads: nothing saved.
+        assert!(
+            bl.total <= 64,
+            "T={t}: a value nobody needs was saved: {bl:?}"
+        );
+        assert_eq!(v1, chain_1op(y0, a, t));
+        assert_eq!(v12, chain_12op(y0, a, t));
+    }
+    let (r1, r12, r2, rl) = (
+        chain_1op_vjp(y0, a, 5, 1.0),
+        chain_12op_vjp(y0, a, 5, 1.0),
+        chain_2vars_vjp(y0, a, 5, 1.0),
+        chain_linear_vjp(y0, a, 5, 1.0),
+    );
+    check_grad(|y, a| chain_1op(y, a, 5), y0, a, r1.1, r1.2);
+    check_grad(|y, a| chain_12op(y, a, 5), y0, a, r12.1, r12.2);
+    check_grad(|y, a| chain_2vars(y, a, 5), y0, a, r2.1, r2.2);
+    check_grad(|y, a| chain_linear(y, a, 5), y0, a, rl.1, rl.2);
+
+    // Peak memory grows linearly in T: 10x the iterations, about 10x the bytes
+    // (Vec's doubling can make it anywhere between 5x and 20x).
+    let (_, small) = measure(|| chain_12op_vjp(y0, a, 10_000, 1.0));
+    let (_, big) = measure(|| chain_12op_vjp(y0, a, 100_000, 1.0));
+    let ratio = big.peak as f64 / small.peak as f64;
+    report += &format!("chain_12op_vjp peak(T=1e5)/peak(T=1e4) = {ratio:.2}\n");
+    assert!((5.0..=20.0).contains(&ratio), "{small:?} -> {big:?}");
+
+    eprintln!("{report}");
+}
