@@ -429,6 +429,7 @@ impl<'g, 'a> Forward<'g, 'a> {
                 quote!(return (#v, #d);)
             }
             Stmt::Inactive(ts) => ts.clone(),
+            Stmt::Bind(_) => quote!(),
         }
     }
 

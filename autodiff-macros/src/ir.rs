@@ -241,6 +241,9 @@ pub enum Stmt {
     Return(Atom),
     /// Code the engine passes through untouched (`println!`, `assert!`).
     Inactive(proc_macro2::TokenStream),
+    /// Reverse mode: variables a pattern defines at this point (a `for`
+    /// pattern, a `match` arm), so they are locals of the block like `let`s.
+    Bind(Vec<VarId>),
 }
 
 #[derive(Clone)]

@@ -1470,12 +1470,13 @@ impl<'a> Lowerer<'a> {
         let kind = match kind {
             Some(k) => k,
             None => {
-                // Any other iterator: its items must be inactive values.
+                // Any other iterator: its items must be inactive values. What
+                // the items are made of is the iterator's source: the receiver
+                // under adaptors like `.iter().enumerate().rev()` (and what is
+                // zipped or chained in); a range's items are indices.
                 let mut iter_vars = Vec::new();
-                let mut names = HashSet::new();
-                collect_idents(f.expr.to_token_stream(), &mut names);
-                for n in names {
-                    if let Some(v) = self.lookup(&n) {
+                for root in iter_sources(&f.expr) {
+                    if let Some(v) = root.get_ident().and_then(|i| self.lookup(&i.to_string())) {
                         iter_vars.push(v);
                     }
                 }
@@ -1528,6 +1529,27 @@ impl<'a> Lowerer<'a> {
             counter: None,
             exit: None,
         }));
+    }
+}
+
+/// The variables an iterator expression draws its items from.
+fn iter_sources(e: &Expr) -> Vec<syn::Path> {
+    match e {
+        Expr::Paren(p) => iter_sources(&p.expr),
+        Expr::Group(g) => iter_sources(&g.expr),
+        Expr::Reference(r) => iter_sources(&r.expr),
+        Expr::Range(_) => Vec::new(),
+        Expr::MethodCall(m) => {
+            let mut out = iter_sources(&m.receiver);
+            if m.method == "zip" || m.method == "chain" {
+                for a in &m.args {
+                    out.extend(iter_sources(a));
+                }
+            }
+            out
+        }
+        Expr::Path(p) => vec![p.path.clone()],
+        _ => Vec::new(),
     }
 }
 

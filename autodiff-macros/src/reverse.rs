@@ -289,6 +289,7 @@ impl Prep<'_> {
                     .map(|(i, a)| {
                         let mut body = Block::default();
                         let lit: syn::Expr = syn::parse_quote!(#i);
+                        body.stmts.push(Stmt::Bind(a.binds.clone()));
                         body.stmts.push(Stmt::Assign {
                             var: rec,
                             rhs: Rhs::Atom(Atom::Const(lit)),
@@ -326,8 +327,9 @@ impl Prep<'_> {
                 }
                 // A range loop without early exits re-runs its range backwards;
                 // every other loop counts its iterations.
+                let outer_jump = brks.iter().chain(&cnts).any(|o| *o != l.id);
                 let needs_counter =
-                    !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret;
+                    !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret || outer_jump;
                 let counter = needs_counter.then(|| {
                     let c = self.body.new_var("iters", Kind::Int);
                     self.body.vars[c].no_restore = true;
@@ -338,6 +340,9 @@ impl Prep<'_> {
                     c
                 });
                 let mut body = Block::default();
+                if let LoopKind::Iter { binds, .. } = &l.kind {
+                    body.stmts.push(Stmt::Bind(binds.clone()));
+                }
                 if let Some(c) = cnt {
                     body.stmts.push(Stmt::Let {
                         var: c,
@@ -361,6 +366,14 @@ impl Prep<'_> {
                 if ret {
                     exit.extend(self.returned);
                 }
+                // A `break`/`continue` to an enclosing loop leaves this one too.
+                for outer in brks.iter().chain(&cnts).filter(|o| **o != l.id) {
+                    if let Some((b, c)) = self.flags.get(outer) {
+                        exit.extend(b.iter().chain(c.iter()).copied());
+                    }
+                }
+                exit.sort_unstable();
+                exit.dedup();
                 if !exit.is_empty() {
                     l.exit = Some(self.or_flags(&exit, &mut body));
                 }
@@ -1024,9 +1037,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
     fn locals(&self, b: &Block) -> Vec<VarId> {
         b.stmts
             .iter()
-            .filter_map(|s| match s {
-                Stmt::Let { var, .. } => Some(*var),
-                _ => None,
+            .flat_map(|s| match s {
+                Stmt::Let { var, .. } => vec![*var],
+                Stmt::Bind(vs) => vs.clone(),
+                _ => vec![],
             })
             .flat_map(|v| std::iter::once(v).chain(self.pullbacks.get(&v).copied()))
             .collect()
@@ -1162,16 +1176,6 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     let e = self.g.a(e);
                     body.extend(quote!(if #e { break; }));
                 }
-                // Loop-header bindings are locals of the body.
-                let mut header_push = TokenStream::new();
-                if let LoopKind::Iter { binds, .. } = &l.kind {
-                    for b in binds {
-                        if let Some(s) = self.stacks.get(b) {
-                            let x = self.g.v(*b);
-                            header_push.extend(quote!(#s.push(#x);));
-                        }
-                    }
-                }
                 match &l.kind {
                     LoopKind::Range {
                         var,
@@ -1189,7 +1193,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                         quote!(#label for #v in #range { #body })
                     }
                     LoopKind::Iter { pat, iter, .. } => {
-                        quote!(#label for #pat in #iter { #header_push #body })
+                        quote!(#label for #pat in #iter { #body })
                     }
                     LoopKind::While { cond_stmts, cond } => {
                         let c = self.g.a(cond);
@@ -1215,6 +1219,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 unreachable!("returns are lowered to flags before the reverse transform")
             }
             Stmt::Inactive(ts) => ts.clone(),
+            Stmt::Bind(_) => quote!(),
         }
     }
 
@@ -1500,6 +1505,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             Stmt::Let { rhs: None, .. }
             | Stmt::Discard(_)
             | Stmt::Inactive(_)
+            | Stmt::Bind(_)
             | Stmt::Break(_)
             | Stmt::Continue(_) => quote!(),
             Stmt::Let {
