@@ -171,7 +171,16 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     // Lower once up front so user mistakes are reported against user code,
     // all of them, even when the signature has mistakes too. A function with a
     // custom rule may have a body outside the subset: that is what rules are for.
-    let body_ok = {
+    let tensor_in_signature = source
+        .sig
+        .inputs
+        .iter()
+        .any(|a| matches!(a, FnArg::Typed(pt) if mentions_tensor(&pt.ty)))
+        || matches!(&source.sig.output, ReturnType::Type(_, t) if mentions_tensor(t));
+    let body_ok = if tensor_in_signature {
+        // Its body would only report consequences of the same mistake.
+        false
+    } else {
         let mut errs = Vec::new();
         let low = lower_fn(&source, &mut errs);
         if errs.is_empty() && errors.is_empty() {
@@ -655,6 +664,12 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
                     errors.push(syn::Error::new_spanned(r, "`&mut` parameters are not supported: the engine cannot follow mutation through a reference; take the value and return the result"));
                 }
             }
+            if mentions_tensor(&pt.ty) {
+                errors.push(syn::Error::new_spanned(
+                    &pt.ty,
+                    "`Tensor` parameters are not supported inside differentiated functions yet: pass the data as `&[F]` or `Vec<F>` (the tensor's `as_slice()`), with its shape as integers",
+                ));
+            }
             if let syn::Type::Ptr(p) = &*pt.ty {
                 errors.push(syn::Error::new(
                     p.span(),
@@ -671,7 +686,15 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
             ));
             None
         }
-        ReturnType::Type(_, t) => Some((t.span(), DType::of(t, &floats))),
+        ReturnType::Type(_, t) => {
+            if mentions_tensor(t) {
+                errors.push(syn::Error::new_spanned(
+                    t,
+                    "returning a `Tensor` from a differentiated function is not supported yet: return a `Vec<F>` (build the tensor from it outside)",
+                ));
+            }
+            Some((t.span(), DType::of(t, &floats)))
+        }
     };
     for level in levels {
         if let Some(wrt) = &level.wrt {
@@ -733,6 +756,13 @@ fn check_activity(low: &Lowered, errors: &mut Vec<syn::Error>) {
             }
         }
     });
+}
+
+/// Tensors in differentiated code come with their own rules (a later step).
+fn mentions_tensor(ty: &syn::Type) -> bool {
+    let mut ids = std::collections::HashSet::new();
+    crate::lower::collect_idents(ty.to_token_stream(), &mut ids);
+    ids.contains("Tensor")
 }
 
 /// Does the body call the function itself (or one of its generated entries)?

@@ -69,6 +69,11 @@ impl DType {
                 if p.path.segments.len() == 1 && is_inactive_name(&name) {
                     return DType::Inactive;
                 }
+                if name == "Tensor" {
+                    // Rejected by the signature check for now (tensors get their
+                    // own rules later); inactive so stubs add no second error.
+                    return DType::Inactive;
+                }
                 if name == "Option" {
                     // An optional value never carries a derivative.
                     return DType::Inactive;
@@ -108,7 +113,8 @@ impl DType {
                     match inner {
                         DType::Inactive => DType::Inactive,
                         DType::Vec(e) => DType::SliceRef(e),
-                        DType::Other(_) => DType::Other(ty.clone()),
+                        // The adjoint of `&T` is `T`'s: no lifetime in derivative types.
+                        DType::Other(_) => DType::Other(other.clone()),
                         d => DType::Ref(Box::new(d)),
                     }
                 }
