@@ -450,6 +450,14 @@ pub struct Reverse<'g, 'a> {
     saves: Vec<syn::Ident>,
     /// The pullback returns its closure boxed (recursive functions).
     pub boxed: bool,
+    /// Block locals recomputed late, at the reverse of their last reader
+    /// (after the overwrites of their operands have been undone): the
+    /// statement index of that reader.
+    late: HashMap<VarId, usize>,
+    /// Late recomputations to emit in the reverse statement being generated.
+    pending: Vec<TokenStream>,
+    /// Generating a fused loop: forward values are in scope, nothing is recomputed.
+    fusing: bool,
     labels: Vec<Option<syn::Lifetime>>,
 }
 
@@ -476,6 +484,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stacks: HashMap::new(),
             saves: Vec::new(),
             boxed: false,
+            late: HashMap::new(),
+            pending: Vec::new(),
+            fusing: false,
             labels,
         };
         r.analyze();
@@ -734,12 +745,24 @@ impl<'g, 'a> Reverse<'g, 'a> {
         self.needed = needed;
         self.recompute = recompute;
         self.stable = stable;
+        let mut late = HashMap::new();
+        self.find_late(&body.block, true, &range_vars, &mut late);
+        for (v, _) in &late {
+            for u in rhs_of[v].reads() {
+                self.needed.insert(u);
+            }
+        }
+        self.late = late;
         // A stack for every needed variable that is saved inside a block.
         let mut stacks = HashMap::new();
         let needed = &self.needed;
         let mut names: Vec<(VarId, String)> = Vec::new();
         for &v in needed {
-            if !top.contains(&v) && !self.recompute.contains(&v) && !range_vars.contains(&v) {
+            if !top.contains(&v)
+                && !self.recompute.contains(&v)
+                && !range_vars.contains(&v)
+                && !self.late.contains_key(&v)
+            {
                 names.push((v, format!("{}_stack", body.vars[v].name)));
             }
         }
@@ -752,6 +775,176 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stacks.insert(v, id);
         }
         self.stacks = stacks;
+    }
+
+    /// Where each recomputed block local is recomputed in the reverse sweep:
+    /// just before the reverse of its last reader (in forward order), which is
+    /// the first place the reverse sweep needs it. Two kinds of locals:
+    ///
+    /// - pure operations on stable values (`recompute`): valid anywhere, and
+    ///   recomputing at the last reader keeps them out of blocks that never
+    ///   need them;
+    /// - pure operations on a value the block overwrites later (`y = (y *
+    ///   a).sin()` makes `t = y * a` and then overwrites `y`): when the reverse
+    ///   sweep reaches the last reader of `t`, every overwrite of `y` after it
+    ///   has been undone (and an overwrite *by* that reader, a plain assignment,
+    ///   is undone before its adjoint), so `y` holds the value `t` was computed
+    ///   from. Such a `t` costs nothing to keep: only the overwritten `y` is
+    ///   saved, once per iteration.
+    ///
+    /// A recomputation reads its operands at its own position, so an operand
+    /// that is recomputed too is placed no earlier in the reverse sweep
+    /// (blocks are scanned last definition first). Locals read at the start of
+    /// their reverse block (zeros of non-float adjoints) stay there.
+    fn find_late(
+        &self,
+        b: &Block,
+        top: bool,
+        range_vars: &HashSet<VarId>,
+        late: &mut HashMap<VarId, usize>,
+    ) {
+        let body = self.body();
+        for s in &b.stmts {
+            match s {
+                Stmt::If { then, els, .. } => {
+                    self.find_late(then, false, range_vars, late);
+                    self.find_late(els, false, range_vars, late);
+                }
+                Stmt::Match { arms, .. } => arms
+                    .iter()
+                    .for_each(|a| self.find_late(&a.body, false, range_vars, late)),
+                Stmt::Loop(l) => self.find_late(&l.body, false, range_vars, late),
+                _ => {}
+            }
+        }
+        if top {
+            return;
+        }
+        let reads_of = |t: &Stmt, v: VarId| -> bool {
+            let one = Block {
+                stmts: vec![t.clone()],
+            };
+            let mut r = false;
+            walk_stmts(&one, &mut |x| {
+                r |= match x {
+                    Stmt::Let { rhs: Some(rr), .. }
+                    | Stmt::Assign { rhs: rr, .. }
+                    | Stmt::Discard(rr) => rr.reads().contains(&v),
+                    Stmt::If { cond, .. } => cond.var() == Some(v),
+                    Stmt::Match { scrut, .. } => scrut.var() == Some(v),
+                    Stmt::IndexAssign { value, index, .. } => {
+                        value.var() == Some(v) || index.iter().any(|i| i.var() == Some(v))
+                    }
+                    Stmt::Push { value, .. }
+                    | Stmt::Accumulate { value, .. }
+                    | Stmt::Return(value) => value.var() == Some(v),
+                    Stmt::Loop(l) => {
+                        l.exit.as_ref().and_then(Atom::var) == Some(v)
+                            || match &l.kind {
+                                LoopKind::Range { lo, hi, .. } => {
+                                    lo.var() == Some(v) || hi.var() == Some(v)
+                                }
+                                LoopKind::While { cond, .. } => cond.var() == Some(v),
+                                LoopKind::Iter { iter_vars, .. } => iter_vars.contains(&v),
+                                LoopKind::Loop => false,
+                            }
+                    }
+                    _ => false,
+                };
+            });
+            r
+        };
+        for (k, s) in b.stmts.iter().enumerate().rev() {
+            let Stmt::Let {
+                var: v,
+                rhs: Some(rhs),
+            } = s
+            else {
+                continue;
+            };
+            let v = *v;
+            let in_r = self.recompute.contains(&v);
+            // Needed by the adjoint code, or by a recomputation placed already.
+            let read_by_late = late.keys().any(|w| {
+                b.stmts.iter().any(|t| matches!(t, Stmt::Let { var, rhs: Some(r) } if var == w && r.reads().contains(&v)))
+            });
+            let late_kind = !in_r
+                && (self.needed.contains(&v) || read_by_late)
+                && self.stable.contains(&v)
+                && body.vars[v].kind == Kind::Float
+                && matches!(
+                    rhs,
+                    Rhs::Unary(..)
+                        | Rhs::Binary(..)
+                        | Rhs::Prim { .. }
+                        | Rhs::Cast(..)
+                        | Rhs::CastAs(..)
+                );
+            if !(in_r || late_kind) {
+                continue;
+            }
+            // The value is needed at block entry for a zero of its adjoint.
+            if self.active(v) && const_zero(&body.vars[v].kind).is_none() {
+                continue;
+            }
+            // Last reader: a statement reading it (directly or inside), or the
+            // recomputation of another local reading it.
+            let mut last = None;
+            for (j, t) in b.stmts.iter().enumerate().skip(k + 1) {
+                if reads_of(t, v) {
+                    last = Some(j);
+                }
+            }
+            for (w, &at) in late.iter() {
+                let reads = b.stmts.iter().any(|t| matches!(t, Stmt::Let { var, rhs: Some(r) } if var == w && r.reads().contains(&v)));
+                if reads {
+                    last = Some(last.map_or(at, |l: usize| l.max(at)));
+                }
+            }
+            let Some(last) = last else { continue };
+            let mut ok = true;
+            for u in rhs.reads() {
+                if self.stable.contains(&u) || range_vars.contains(&u) {
+                    continue;
+                }
+                if in_r {
+                    ok = false;
+                    break;
+                }
+                for (j, t) in b.stmts.iter().enumerate().skip(k + 1).take(last - k) {
+                    let one = Block {
+                        stmts: vec![t.clone()],
+                    };
+                    let mut writes = false;
+                    walk_stmts(&one, &mut |x| {
+                        writes |= match x {
+                            Stmt::Assign { var, .. }
+                            | Stmt::IndexAssign { var, .. }
+                            | Stmt::Push { var, .. }
+                            | Stmt::Accumulate { var, .. } => *var == u,
+                            Stmt::Let {
+                                rhs: Some(Rhs::Pop(st)),
+                                ..
+                            } => *st == u,
+                            _ => false,
+                        };
+                    });
+                    let allowed =
+                        j == last && matches!(t, Stmt::Assign { var, def: false, .. } if *var == u);
+                    if writes && !allowed {
+                        ok = false;
+                    }
+                }
+            }
+            if ok {
+                late.insert(v, last);
+            }
+        }
+    }
+
+    fn drain_pending(&mut self) -> TokenStream {
+        let p = std::mem::take(&mut self.pending);
+        quote!(#(#p)*)
     }
 
     fn collect_overwrite_stacks(&self, b: &Block, depth: usize, names: &mut Vec<(VarId, String)>) {
@@ -925,7 +1118,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
             };
             let fwd_body = self.fwd_block(&l.body, 1);
             let local_decls = self.adjoint_decls(&l.body);
+            self.fusing = true;
             let rev_body = self.rev_stmts(&l.body, 1);
+            self.fusing = false;
             let iter = crate::gen::fold_zero_inits(quote!(#fwd_body #local_decls #rev_body));
             let LoopKind::Range {
                 var,
@@ -1227,8 +1422,31 @@ impl<'g, 'a> Reverse<'g, 'a> {
 
     fn rev_stmts(&mut self, b: &Block, depth: usize) -> TokenStream {
         let mut out = TokenStream::new();
-        for s in b.stmts.iter().rev() {
-            out.extend(self.rev_stmt(s, depth));
+        for (j, s) in b.stmts.iter().enumerate().rev() {
+            // Late recomputations due at this statement, in definition order.
+            for t in b.stmts[..j].iter().filter(|_| !self.fusing) {
+                if let Stmt::Let {
+                    var,
+                    rhs: Some(rhs),
+                } = t
+                {
+                    if self.late.get(var) == Some(&j) {
+                        let x = self.g.v(*var);
+                        let p = self.g.rhs(rhs);
+                        self.pending.push(quote!(let #x = #p;));
+                    }
+                }
+            }
+            // An assignment takes them after undoing its overwrite; any other
+            // statement (which may contain blocks of its own) after them.
+            if !matches!(s, Stmt::Assign { .. }) {
+                let due = self.drain_pending();
+                out.extend(due);
+            }
+            let code = self.rev_stmt(s, depth);
+            let rest = self.drain_pending();
+            out.extend(rest);
+            out.extend(code);
         }
         out
     }
@@ -1262,7 +1480,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 rhs: Some(rhs),
             } = s
             {
-                if self.recompute.contains(var) {
+                if self.recompute.contains(var) && !self.late.contains_key(var) {
                     let x = self.g.v(*var);
                     let p = self.g.rhs(rhs);
                     pro.extend(quote!(let #x = #p;));
@@ -1540,18 +1758,28 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     if restores {
                         out.extend(self.restore(*var, quote!(#v), depth));
                     }
+                    out.extend(self.drain_pending());
                     return out;
                 }
                 let d = self.g.d[*var].clone();
                 let kind = self.body().vars[*var].kind.clone();
                 // `v = v + e` / `v = v - e`: the adjoint of v passes through
                 // unchanged, only e receives it.
-                if let Rhs::Binary(op @ (BinOp::Add | BinOp::Sub), Atom::Var(a), b) = rhs {
-                    if a == var && b.var() != Some(*var) && !def {
+                // (`v = e + v` likewise.)
+                let through = match rhs {
+                    Rhs::Binary(op @ (BinOp::Add | BinOp::Sub), Atom::Var(a), b) => {
+                        Some((*op, *a, b))
+                    }
+                    Rhs::Binary(BinOp::Add, b, Atom::Var(a)) => Some((BinOp::Add, *a, b)),
+                    _ => None,
+                };
+                if let Some((op, a, b)) = through {
+                    if a == *var && b.var() != Some(*var) && !def {
                         if restores {
                             out.extend(self.restore(*var, quote!(#v), depth));
                         }
-                        out.extend(if *op == BinOp::Add {
+                        out.extend(self.drain_pending());
+                        out.extend(if op == BinOp::Add {
                             self.acc_atom(b, quote!(#d))
                         } else {
                             self.sub_atom(b, quote!(#d))
@@ -1584,6 +1812,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 if restores {
                     out.extend(self.restore(*var, quote!(#v), depth));
                 }
+                out.extend(self.drain_pending());
                 out.extend(self.propagate(*var, rhs, &dexpr, &out_val));
                 out
             }

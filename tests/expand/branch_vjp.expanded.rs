@@ -32,8 +32,8 @@ fn branch_vjp(x: f64, y: f64, d_out: f64) -> (f64, f64, f64) {
         let mut d_t3 = d_t1;
         d_x += d_t3 * x * 2.0;
     } else {
-        let exp_4 = y.exp();
         let mut d_t5 = d_t1;
+        let exp_4 = y.exp();
         d_x += d_t5 * exp_4;
         let mut d_exp_4 = x * d_t5;
         d_y += d_exp_4 * exp_4;

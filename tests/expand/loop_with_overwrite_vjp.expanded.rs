@@ -14,22 +14,23 @@ Takes `loop_with_overwrite`'s arguments, then the output's cotangent (seed) `d_o
     clippy::nursery
 )]
 fn loop_with_overwrite_vjp(x: f64, n: usize, d_out: f64) -> (f64, f64) {
-    let mut t1_stack = ::std::vec::Vec::new();
+    let mut y_stack = ::std::vec::Vec::new();
     let mut y = x;
     for _i in 0..n {
         let t1 = y * 1.5;
         let sin_2 = t1.sin();
+        y_stack.push(y.clone());
         y = sin_2 + y;
-        t1_stack.push(t1);
     }
-    let value = y;
+    let value = y.clone();
     let mut d_y = d_out;
     for _i in (0..n).rev() {
-        let t1 = ::differentiate::__private::pop(&mut t1_stack);
         let d_y_new = d_y;
         d_y = 0.0;
+        y = ::differentiate::__private::pop(&mut y_stack);
         let mut d_sin_2 = d_y_new;
         d_y += d_y_new;
+        let t1 = y * 1.5;
         let mut d_t1 = d_sin_2 * t1.cos();
         d_y += d_t1 * 1.5;
     }
