@@ -747,7 +747,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
         self.stable = stable;
         let mut late = HashMap::new();
         self.find_late(&body.block, true, &range_vars, &mut late);
-        for (v, _) in &late {
+        for v in late.keys() {
             for u in rhs_of[v].reads() {
                 self.needed.insert(u);
             }
