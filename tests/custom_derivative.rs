@@ -1,3 +1,6 @@
+#![warn(clippy::pedantic)]
+// Exact comparisons are the point: these derivatives are exact in floating point.
+#![allow(clippy::float_cmp)]
 //! `#[custom_derivative]`: the rule is what every caller uses, in both modes,
 //! through plain calls, module paths and `use` imports, and at second order.
 use differentiate::prelude::*;

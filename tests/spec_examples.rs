@@ -1,3 +1,6 @@
+#![warn(clippy::pedantic)]
+// Exact comparisons are the point: these derivatives are exact in floating point.
+#![allow(clippy::float_cmp)]
 //! The examples SPEC.md states with their numbers.
 use differentiate::prelude::*;
 
