@@ -140,6 +140,48 @@ fn main() -> ExitCode {
         );
     }
 
+    println!("More, one example per capability (cargo run --release --example NAME):");
+    for (name, what) in [
+        (
+            "sin",
+            "sin' = cos and sin'' = -sin exactly; 1001 points in one sweep each",
+        ),
+        (
+            "partials",
+            "(x + y)(y + 3) and ln x1 + x1 x2 - sin x2, by both modes",
+        ),
+        (
+            "vectors",
+            "gradient, Laplacian (general and diagonal), divergence, curl",
+        ),
+        (
+            "jacobian",
+            "a 3 x 3 Jacobian by forward and by reverse mode, equal exactly",
+        ),
+        (
+            "batch",
+            "x^2 + sqrt(x) at eight points in one forward sweep",
+        ),
+        ("shared_input", "an input used twice: adjoints add up"),
+        ("mlp", "a two-layer perceptron trained by gradient descent"),
+        (
+            "hessian",
+            "HVPs and an inverse-HVP by CG on 10^6 parameters",
+        ),
+        (
+            "matrix",
+            "d/dY (d/dX ||X X Y||_F^2) against its closed form",
+        ),
+        (
+            "stable_div",
+            "a custom derivative rule, naive vs stable, first and second order",
+        ),
+        ("ode", "gradients through an RK4 integration loop"),
+        ("show", "the generated derivative's source code"),
+    ] {
+        println!("  {name:<13} {what}");
+    }
+
     if c.failures == 0 {
         println!("all checks passed");
         ExitCode::SUCCESS

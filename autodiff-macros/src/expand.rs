@@ -154,6 +154,11 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     let custom = matches!(levels.first(), Some(Level::Custom(_)));
     let mut source = item.clone();
     source.attrs = others;
+    // The engine asks for index loops (`for i in 0..x.len()`): clippy must not
+    // then ask for iterators on the function it re-emits.
+    source
+        .attrs
+        .push(syn::parse_quote!(#[allow(clippy::needless_range_loop)]));
 
     let diff_levels: Vec<Args> = levels
         .iter()
@@ -859,6 +864,27 @@ pub fn lower_fn(f: &ItemFn, errors: &mut Vec<syn::Error>) -> Lowered {
 /// Generates one derivative function of `src`.
 #[allow(clippy::too_many_arguments)]
 fn transform(
+    src: &ItemFn,
+    base: &syn::Ident,
+    mode: Mode,
+    name: &syn::Ident,
+    conv: Conv,
+    calls: CallStyle,
+    wrt: Option<&[syn::Ident]>,
+    stub: bool,
+    errors: &mut Vec<syn::Error>,
+) -> ItemFn {
+    // Literals in generated code are written in the function's float type.
+    let param = float_generics(&src.sig)
+        .first()
+        .map(|f| format_ident!("{}", f));
+    crate::gen::with_float_param(param, || {
+        transform_in(src, base, mode, name, conv, calls, wrt, stub, errors)
+    })
+}
+
+#[allow(clippy::too_many_arguments)]
+fn transform_in(
     src: &ItemFn,
     base: &syn::Ident,
     mode: Mode,

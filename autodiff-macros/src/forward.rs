@@ -68,7 +68,13 @@ impl<'g, 'a> Forward<'g, 'a> {
         let g = &*self.g;
         let rt = rt();
         match rhs {
-            Rhs::Atom(a) | Rhs::Copy(a, None) => g.da(a),
+            Rhs::Atom(a) => g.da(a),
+            // A copy owns its value, so its tangent is owned too (a slice
+            // tangent `&[F]` becomes a `Vec<F>`).
+            Rhs::Copy(a, None) => match a.var().map(|v| &g.body.vars[v].kind) {
+                Some(Kind::Float) | None => g.da(a),
+                Some(_) => g.da(a).map(|d| quote!(#d.to_owned())),
+            },
             Rhs::Copy(a, Some(m)) => g.da(a).map(|d| quote!(#d.#m())),
             Rhs::Unary(UnOp::Neg, a) => g.da(a).map(|d| quote!(-#d)),
             Rhs::Unary(UnOp::Deref, a) => g.da(a),
@@ -88,9 +94,10 @@ impl<'g, 'a> Forward<'g, 'a> {
                         (None, None) => None,
                     },
                     // `v * v`: `d v + v d` computed exactly as `d v 2`.
-                    BinOp::Mul if a.var().is_some() && a.var() == b.var() => {
-                        da.map(|x| quote!(#x * #av * 2.0))
-                    }
+                    BinOp::Mul if a.var().is_some() && a.var() == b.var() => da.map(|x| {
+                        let two = crate::gen::float_lit("2.0");
+                        quote!(#x * #av * #two)
+                    }),
                     BinOp::Mul => sum([da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#av * #y))]
                         .into_iter()
                         .flatten()
@@ -104,7 +111,7 @@ impl<'g, 'a> Forward<'g, 'a> {
                     // d(a % b) = da - trunc(a / b) db
                     BinOp::Rem => match (da, db) {
                         (x, Some(y)) => {
-                            let x = x.unwrap_or_else(|| quote!(0.0));
+                            let x = x.unwrap_or_else(|| crate::gen::float_lit("0.0"));
                             Some(quote!(#x - (#av / #bv).trunc() * #y))
                         }
                         (x, None) => x,

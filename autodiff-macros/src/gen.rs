@@ -11,6 +11,32 @@ use crate::ir::*;
 use crate::lower::atom_tokens;
 use crate::rules::Rules;
 
+thread_local! {
+    /// The float type parameter of the function being generated (`F` in
+    /// `fn f<F: Real>`), if it is generic: literals must then be written
+    /// through `Real` (`0.0` is not an `F`).
+    static FLOAT_PARAM: std::cell::RefCell<Option<syn::Ident>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` with `param` as the generic float type of generated literals.
+pub fn with_float_param<R>(param: Option<syn::Ident>, f: impl FnOnce() -> R) -> R {
+    let old = FLOAT_PARAM.with(|p| p.replace(param));
+    let r = f();
+    FLOAT_PARAM.with(|p| *p.borrow_mut() = old);
+    r
+}
+
+/// A float literal of the generated code's float type (`text` like `"2.0"`).
+pub fn float_lit(text: &str) -> TokenStream {
+    let lit: syn::LitFloat = syn::LitFloat::new(text, Span::call_site());
+    match FLOAT_PARAM.with(|p| p.borrow().clone()) {
+        None => quote!(#lit),
+        Some(f) if text == "0.0" => quote!(<#f as ::differentiate::__private::Real>::ZERO),
+        Some(f) if text == "1.0" => quote!(<#f as ::differentiate::__private::Real>::ONE),
+        Some(f) => quote!(<#f as ::differentiate::__private::Real>::from_f64(#lit)),
+    }
+}
+
 /// Fresh, readable names that collide with nothing in the source.
 pub struct Names {
     used: HashSet<String>,
@@ -286,7 +312,7 @@ pub fn accumulate(target: TokenStream, kind: &Kind, value: TokenStream) -> Token
 /// A zero that needs no value to build, for the kinds that fix their shape.
 pub fn const_zero(k: &Kind) -> Option<TokenStream> {
     match k {
-        Kind::Float => Some(quote!(0.0)),
+        Kind::Float => Some(float_lit("0.0")),
         Kind::Array(e, n) => {
             let z = const_zero(e)?;
             Some(quote!([#z; #n]))

@@ -59,11 +59,13 @@ impl Kind {
     pub fn never_active(&self) -> bool {
         matches!(self, Kind::Int | Kind::Bool)
     }
-    /// The element kind of an indexable kind.
+    /// The element kind of an indexable kind. An element of a value of
+    /// unknown type (a call's result) is taken to be a float: the subset
+    /// indexes only float buffers, and nested ones have known kinds.
     pub fn element(&self) -> Kind {
         match self {
             Kind::Array(k, _) | Kind::Vec(k) | Kind::Slice(k) => (**k).clone(),
-            _ => Kind::Unknown,
+            _ => Kind::Float,
         }
     }
 }

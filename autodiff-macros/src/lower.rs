@@ -929,6 +929,8 @@ impl<'a> Lowerer<'a> {
                 }
                 match self.expr(&r.expr, out) {
                     Atom::Var(v) => Rhs::Atom(Atom::Ref(v)),
+                    // `&0.0`, `&()` (zero tangents in generated calls) stay references.
+                    Atom::Const(e) => Rhs::Atom(Atom::Const(syn::parse_quote!(&#e))),
                     a => Rhs::Atom(a),
                 }
             }
@@ -1190,6 +1192,16 @@ impl<'a> Lowerer<'a> {
             );
             return Rhs::Atom(zero_atom());
         };
+        if p.qself.is_some() {
+            // `<F as Real>::from_f64(0.5)`: a constant when nothing local goes in.
+            let mut names = HashSet::new();
+            collect_idents(c.args.to_token_stream(), &mut names);
+            if names.iter().all(|n| self.lookup(n).is_none()) {
+                return Rhs::Atom(Atom::Const(Expr::Call(c.clone())));
+            }
+            err_at(self.errors, &c.func, "qualified calls (`<T as Trait>::f(x)`) of local values are not supported in differentiated code; call the method on the value or a `#[differentiate]` function");
+            return Rhs::Atom(zero_atom());
+        }
         let path = &p.path;
         let segs: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
         // `f64::sin(x)`, `f32::max(a, b)`

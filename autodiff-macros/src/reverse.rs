@@ -315,6 +315,8 @@ impl Prep<'_> {
                     jumps(&l.body, &mut j);
                     j
                 };
+                // Loops around this one (their flags exist already).
+                let enclosing: HashSet<LoopId> = self.flags.keys().copied().collect();
                 let brk = (brks.contains(&l.id)).then(|| self.flag("broke"));
                 let cnt = (cnts.contains(&l.id)).then(|| self.flag("skip"));
                 self.flags.insert(l.id, (brk, cnt));
@@ -327,7 +329,7 @@ impl Prep<'_> {
                 }
                 // A range loop without early exits re-runs its range backwards;
                 // every other loop counts its iterations.
-                let outer_jump = brks.iter().chain(&cnts).any(|o| *o != l.id);
+                let outer_jump = brks.iter().chain(&cnts).any(|o| enclosing.contains(o));
                 let needs_counter =
                     !matches!(l.kind, LoopKind::Range { .. }) || brk.is_some() || ret || outer_jump;
                 let counter = needs_counter.then(|| {
@@ -367,7 +369,7 @@ impl Prep<'_> {
                     exit.extend(self.returned);
                 }
                 // A `break`/`continue` to an enclosing loop leaves this one too.
-                for outer in brks.iter().chain(&cnts).filter(|o| **o != l.id) {
+                for outer in brks.iter().chain(&cnts).filter(|o| enclosing.contains(o)) {
                     if let Some((b, c)) = self.flags.get(outer) {
                         exit.extend(b.iter().chain(c.iter()).copied());
                     }
@@ -1292,7 +1294,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
             } => {
                 let v = self.g.v(*var);
                 let m = self.g.mut_kw(*var);
-                if let (Rhs::Call { path, args }, Some(pb)) = (rhs, self.pullbacks.get(var)) {
+                // An inactive call is a plain call: nothing to pull back.
+                let pb = self.pullbacks.get(var).filter(|_| self.active(*var));
+                if let (Rhs::Call { path, args }, Some(pb)) = (rhs, pb) {
                     let pb = self.g.v(*pb);
                     let path = derived_path(path, "pullback");
                     let args = args.iter().map(|a| self.g.a(a));
@@ -1561,7 +1565,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     }
                     // `v * v`: one contribution, `d v + v d` computed exactly as `d v 2`.
                     BinOp::Mul if a.var().is_some() && a.var() == b.var() => {
-                        self.acc_atom(a, quote!(#d * #av * 2.0))
+                        let two = crate::gen::float_lit("2.0");
+                        self.acc_atom(a, quote!(#d * #av * #two))
                     }
                     BinOp::Mul => {
                         let x = self.acc_atom(a, quote!(#d * #bv));

@@ -151,8 +151,13 @@ impl Rule {
         int_arg: Option<&TokenStream>,
         out: &TokenStream,
     ) -> Expr {
+        if self.partials[k] == "1.0" {
+            // A unit partial: the caller drops the factor.
+            return syn::parse_quote!(1.0);
+        }
         let mut e: Expr =
             syn::parse_str(&self.partials[k]).expect("the rule table's partials parse");
+        Literals.visit_expr_mut(&mut e);
         let mut subst: HashMap<String, TokenStream> = HashMap::new();
         for (name, a) in self.args.iter().zip(args) {
             subst.insert(name.clone(), a.clone());
@@ -163,6 +168,24 @@ impl Rule {
         subst.insert(self.out.clone(), out.clone());
         Subst { subst: &subst }.visit_expr_mut(&mut e);
         e
+    }
+}
+
+/// Float literals in the generated code's float type.
+struct Literals;
+
+impl VisitMut for Literals {
+    fn visit_expr_mut(&mut self, e: &mut Expr) {
+        if let Expr::Lit(syn::ExprLit {
+            lit: syn::Lit::Float(f),
+            ..
+        }) = e
+        {
+            let t = crate::gen::float_lit(&f.to_string());
+            *e = syn::parse2(t).expect("a float literal parses");
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, e);
     }
 }
 

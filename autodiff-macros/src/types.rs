@@ -212,7 +212,7 @@ impl DType {
     /// A zero of the adjoint type that needs no value to build, if there is one.
     pub fn const_zero(&self) -> Option<TokenStream> {
         match self {
-            DType::Float(_) => Some(quote!(0.0)),
+            DType::Float(_) => Some(crate::gen::float_lit("0.0")),
             DType::Array(e, n) => {
                 let z = e.const_zero()?;
                 Some(quote!([#z; #n]))
