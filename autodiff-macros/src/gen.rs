@@ -122,7 +122,7 @@ impl<'a> Gen<'a> {
     }
 
     pub fn v(&self, v: VarId) -> syn::Ident {
-        syn::Ident::new(&self.body.vars[v].name, Span::call_site())
+        syn::Ident::new(&self.body.vars[v].name, self.body.vars[v].span)
     }
 
     pub fn a(&self, a: &Atom) -> TokenStream {
@@ -159,6 +159,9 @@ impl<'a> Gen<'a> {
     pub fn zero_atom(&self, a: &Atom) -> TokenStream {
         match a {
             Atom::Var(v) | Atom::Ref(v) => self.zero_of(*v),
+            // A float literal's zero is a float literal: its type is inferred
+            // where it is used (`zero_like(&0.0)` would fix it to f64).
+            Atom::Const(e) if is_float_literal(e) => float_lit("0.0"),
             Atom::Const(e) => {
                 let rt = rt();
                 quote!(#rt::zero_like(&(#e)))
@@ -306,6 +309,15 @@ pub fn accumulate(target: TokenStream, kind: &Kind, value: TokenStream) -> Token
             quote!(#rt::add_into(&mut #target, &#value);)
         }
         _ => quote!(#rt::accumulate(&mut #target, #value);),
+    }
+}
+
+fn is_float_literal(e: &syn::Expr) -> bool {
+    match e {
+        syn::Expr::Lit(l) => matches!(l.lit, syn::Lit::Float(_)),
+        syn::Expr::Unary(u) => is_float_literal(&u.expr),
+        syn::Expr::Paren(p) => is_float_literal(&p.expr),
+        _ => false,
     }
 }
 

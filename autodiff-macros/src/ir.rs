@@ -80,6 +80,9 @@ pub struct Var {
     pub param: Option<usize>,
     /// Counters and flags made by the engine whose old values are never needed.
     pub no_restore: bool,
+    /// The span references to the variable are emitted with (the source's,
+    /// for variables the source declares).
+    pub span: proc_macro2::Span,
 }
 
 /// An operand.
@@ -314,6 +317,7 @@ impl Body {
             kind,
             param: None,
             no_restore: false,
+            span: proc_macro2::Span::call_site(),
         });
         self.vars.len() - 1
     }
