@@ -37,6 +37,7 @@
 //! | `forward, reverse` | both | |
 //! | `reverse, wrt(a, b)` | `f_vjp` | only `a` and `b` are active |
 //! | `dump` | `F_VJP_SOURCE: &str` | the pretty-printed generated source |
+//! | `recursive` | | boxes the pullback (mutual recursion, see Limits) |
 //!
 //! Parameters of type `f32`/`f64`, `[F; N]`, `&[F]`, `Vec<F>` and tuples of
 //! them are active unless `wrt(...)` says otherwise; integers, `bool`, `usize`,
@@ -140,9 +141,12 @@
 //! - Free functions at module level only: not methods, not functions declared
 //!   inside another function's body (their hidden module would not be
 //!   reachable).
-//! - Mutual recursion between two differentiated functions is not supported in
-//!   reverse mode (the pullbacks' closure types would be infinitely nested);
-//!   self-recursion is.
+//! - Mutual recursion (`f` calls `g` calls `f`) in reverse mode needs
+//!   `recursive` on one function of the cycle (`#[differentiate(reverse,
+//!   recursive)]`): its pullback is then boxed, as a self-recursive function's
+//!   is automatically. Without it rustc reports `cannot resolve opaque type`.
+//! - Calling a generated derivative (`f_vjp`) from a differentiated function
+//!   is not supported: call `f` and stack attributes instead.
 //! - Closures, `&mut` parameters, struct fields and `?` are not supported in
 //!   differentiated bodies.
 //! - Shadowed variables used inside `println!("{x}")`-style inline format

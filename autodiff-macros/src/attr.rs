@@ -27,12 +27,16 @@ pub struct Args {
     pub modes: Vec<Mode>,
     pub wrt: Option<Vec<Ident>>,
     pub dump: bool,
+    /// Box the pullback: for functions in a cycle of calls (mutual recursion),
+    /// whose pullbacks' closure types would otherwise nest without end.
+    pub recursive: bool,
 }
 
 enum Arg {
     Mode(Mode, Ident),
     Wrt(Vec<Ident>, Ident),
     Dump,
+    Recursive,
 }
 
 impl Parse for Arg {
@@ -42,6 +46,7 @@ impl Parse for Arg {
             "forward" => Ok(Arg::Mode(Mode::Forward, id)),
             "reverse" => Ok(Arg::Mode(Mode::Reverse, id)),
             "dump" => Ok(Arg::Dump),
+            "recursive" => Ok(Arg::Recursive),
             "wrt" => {
                 if !input.peek(syn::token::Paren) {
                     return Err(syn::Error::new(
@@ -61,11 +66,13 @@ impl Parse for Arg {
                 Ok(Arg::Wrt(names.into_iter().collect(), id))
             }
             other => {
-                let hint =
-                    crate::lower::suggest(other, ["forward", "reverse", "wrt", "dump"].into_iter());
+                let hint = crate::lower::suggest(
+                    other,
+                    ["forward", "reverse", "wrt", "dump", "recursive"].into_iter(),
+                );
                 Err(syn::Error::new(
                     id.span(),
-                    format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `wrt(...)` or `dump`"),
+                    format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `wrt(...)`, `dump` or `recursive`"),
                 ))
             }
         }
@@ -95,6 +102,7 @@ impl Parse for Args {
                     args.wrt = Some(w)
                 }
                 Arg::Dump => args.dump = true,
+                Arg::Recursive => args.recursive = true,
             }
         }
         if args.modes.is_empty() {

@@ -81,6 +81,8 @@ struct Ctx {
     dumps: Vec<(syn::Ident, String)>,
     stub: bool,
     errors: Vec<syn::Error>,
+    /// `recursive` was given: pullbacks are boxed.
+    recursive: bool,
 }
 
 /// `#[differentiate(...)]`.
@@ -213,6 +215,9 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         dumps: Vec::new(),
         stub: !errors.is_empty(),
         errors,
+        recursive: levels
+            .iter()
+            .any(|l| matches!(l, Level::Differentiate(a) if a.recursive)),
     };
 
     for level in &levels {
@@ -301,6 +306,7 @@ fn apply_mode(ctx: &mut Ctx, l: &Logical, mode: Mode, wrt: Option<Vec<syn::Ident
     }
     let base = ctx.base.clone();
     let stub = ctx.stub;
+    let recursive = ctx.recursive;
     let user_name = format_ident!("{}_{}", l.user.sig.ident, mode.suffix());
     let full_name = format_ident!("__ad_{}__{}", base, chain);
     let errors = &mut ctx.errors;
@@ -318,6 +324,7 @@ fn apply_mode(ctx: &mut Ctx, l: &Logical, mode: Mode, wrt: Option<Vec<syn::Ident
             calls,
             wrt.as_deref(),
             stub,
+            recursive,
             errors,
         )
     };
@@ -872,6 +879,7 @@ fn transform(
     calls: CallStyle,
     wrt: Option<&[syn::Ident]>,
     stub: bool,
+    recursive: bool,
     errors: &mut Vec<syn::Error>,
 ) -> ItemFn {
     // Literals in generated code are written in the function's float type.
@@ -879,7 +887,9 @@ fn transform(
         .first()
         .map(|f| format_ident!("{}", f));
     crate::gen::with_float_param(param, || {
-        transform_in(src, base, mode, name, conv, calls, wrt, stub, errors)
+        transform_in(
+            src, base, mode, name, conv, calls, wrt, stub, recursive, errors,
+        )
     })
 }
 
@@ -893,6 +903,7 @@ fn transform_in(
     calls: CallStyle,
     wrt: Option<&[syn::Ident]>,
     stub: bool,
+    recursive: bool,
     errors: &mut Vec<syn::Error>,
 ) -> ItemFn {
     let mut errs = Vec::new();
@@ -922,7 +933,7 @@ fn transform_in(
     let mut g = Gen::new(&low.body, &act, &low.used);
     let seed = g.names.fresh("d_out");
     // A recursive pullback cannot return its own opaque closure type: box it.
-    let boxed = conv == Conv::Pullback && calls_itself(&low.body, base);
+    let boxed = conv == Conv::Pullback && (recursive || calls_itself(&low.body, base));
     let sig = signature(src, &low, &g, &active, mode, name, conv, &seed, boxed);
     let doc = doc_comment(src, &low, &active, mode, conv);
     let vis = &src.vis;
