@@ -24,6 +24,7 @@ pub mod __private {
     pub use crate::nodiff;
     pub use crate::rules;
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
+    pub use crate::Real;
 
     /// Pops a value the forward sweep pushed; the reverse sweep pops exactly as
     /// many as were pushed, so an empty stack is a bug in the generator.

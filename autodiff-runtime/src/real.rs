@@ -52,6 +52,8 @@ pub trait Real:
     + MulAssign
     + DivAssign
     + core::iter::Sum
+    + crate::Accumulate
+    + crate::Differentiable<Adjoint = Self>
 {
     /// Machine epsilon.
     const EPSILON: Self;
