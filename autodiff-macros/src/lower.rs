@@ -1215,7 +1215,37 @@ impl<'a> Lowerer<'a> {
                     err(self.errors, c.span(), "missing argument");
                     return Rhs::Atom(zero_atom());
                 };
-                return self.prim(rule, recv, it.collect(), path.span(), out);
+                // The path names the float type: literal operands get it as a
+                // suffix, so the method form emitted is never ambiguous.
+                let ty = segs[0].clone();
+                let typed = |e: &Expr| -> Expr {
+                    match e {
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Float(f),
+                            ..
+                        }) if f.suffix().is_empty() => {
+                            let l = syn::LitFloat::new(
+                                &format!("{}{}", f.base10_digits(), ty),
+                                f.span(),
+                            );
+                            syn::parse_quote!(#l)
+                        }
+                        Expr::Lit(syn::ExprLit {
+                            lit: syn::Lit::Int(i),
+                            ..
+                        }) if i.suffix().is_empty() => {
+                            let l = syn::LitFloat::new(
+                                &format!("{}.0{}", i.base10_digits(), ty),
+                                i.span(),
+                            );
+                            syn::parse_quote!(#l)
+                        }
+                        e => e.clone(),
+                    }
+                };
+                let recv = typed(recv);
+                let rest: Vec<Expr> = it.map(|a| typed(a)).collect();
+                return self.prim(rule, &recv, rest.iter().collect(), path.span(), out);
             }
         }
         let n = segs.len();

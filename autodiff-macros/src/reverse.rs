@@ -68,6 +68,7 @@ pub fn prepare(
         pullbacks: HashMap::new(),
         calls,
         escapes,
+        depth: 0,
         flags: HashMap::new(),
         returned: None,
         ret_val: None,
@@ -138,6 +139,8 @@ struct Prep<'b> {
     pullbacks: HashMap<VarId, VarId>,
     calls: CallStyle,
     escapes: bool,
+    /// Blocks entered: 1 at the function's top level.
+    depth: usize,
     /// Per loop: (break flag, continue flag).
     flags: HashMap<LoopId, (Option<VarId>, Option<VarId>)>,
     returned: Option<VarId>,
@@ -175,6 +178,13 @@ impl Prep<'_> {
     }
 
     fn block(&mut self, b: Block) -> Block {
+        self.depth += 1;
+        let out = self.block_in(b);
+        self.depth -= 1;
+        out
+    }
+
+    fn block_in(&mut self, b: Block) -> Block {
         let mut out = Block::default();
         let mut stmts = b.stmts.into_iter();
         while let Some(s) = stmts.next() {
@@ -418,7 +428,11 @@ impl Prep<'_> {
                         .any(|a| matches!(a, Atom::Ref(v) if self.body.vars[*v].param.is_none())),
                     _ => false,
                 };
-                if self.calls == CallStyle::Split && !(self.escapes && borrows_local) {
+                // A pullback that borrows a local cannot outlive it: not when
+                // it is returned (a pullback function), nor when it is kept on
+                // a stack past the block that owns the local.
+                let outlives = self.escapes || self.depth > 1;
+                if self.calls == CallStyle::Split && !(outlives && borrows_local) {
                     let name = format!("{}_pullback", self.body.vars[var].name);
                     let pb = self.body.new_var(name, Kind::Closure);
                     self.pullbacks.insert(var, pb);
@@ -448,6 +462,9 @@ pub struct Reverse<'g, 'a> {
     stable: HashSet<VarId>,
     /// Stacks, per variable, for values saved inside blocks.
     stacks: HashMap<VarId, syn::Ident>,
+    /// Stacks for the old values of overwritten elements (`v[i] = ...`),
+    /// apart from the stack of whole values of `v`.
+    elem_stacks: HashMap<VarId, syn::Ident>,
     /// Top-level saves before an overwrite: a local per write.
     saves: Vec<syn::Ident>,
     /// The pullback returns its closure boxed (recursive functions).
@@ -484,6 +501,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             recompute: HashSet::new(),
             stable: HashSet::new(),
             stacks: HashMap::new(),
+            elem_stacks: HashMap::new(),
             saves: Vec::new(),
             boxed: false,
             late: HashMap::new(),
@@ -591,7 +609,27 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 } if needed.contains(s) => {
                     needed.insert(*var);
                 }
-                Stmt::Loop(l) => {
+                _ => {}
+            }
+        });
+        // Branch records and loop replays are needed only where reverse code
+        // exists, which in turn depends on what is needed (restores of needed
+        // values are reverse code): a fixpoint.
+        loop {
+            self.needed = needed.clone();
+            let before = needed.len();
+            walk_stmts(&body.block, &mut |s| match s {
+                Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => {
+                    add(&mut needed, cond)
+                }
+                Stmt::Match {
+                    arms,
+                    record: Some(r),
+                    ..
+                } if arms.iter().any(|a| self.has_rev(&a.body)) => {
+                    needed.insert(*r);
+                }
+                Stmt::Loop(l) if self.has_rev(&l.body) => {
                     if let Some(c) = l.counter {
                         needed.insert(c);
                     }
@@ -603,22 +641,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     }
                 }
                 _ => {}
+            });
+            if needed.len() == before {
+                break;
             }
-        });
-        // Branch records and zero-initialisers are needed only where reverse code exists.
-        walk_stmts(&body.block, &mut |s| match s {
-            Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => {
-                add(&mut needed, cond)
-            }
-            Stmt::Match {
-                arms,
-                record: Some(r),
-                ..
-            } if arms.iter().any(|a| self.has_rev(&a.body)) => {
-                needed.insert(*r);
-            }
-            _ => {}
-        });
+        }
         for (v, var) in body.vars.iter().enumerate() {
             if act.active(v) && const_zero(&var.kind).is_none() {
                 needed.insert(v);
@@ -769,14 +796,23 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
         }
         // Overwrites of needed variables inside blocks.
-        self.collect_overwrite_stacks(&body.block, 0, &mut names);
+        let mut elems = Vec::new();
+        self.collect_overwrite_stacks(&body.block, 0, &mut names, &mut elems);
         names.sort();
         names.dedup();
+        let mut elem_stacks = HashMap::new();
         for (v, n) in names {
             let id = self.g.names.fresh(&n);
             stacks.insert(v, id);
         }
+        elems.sort();
+        elems.dedup();
+        for (v, n) in elems {
+            let id = self.g.names.fresh(&n);
+            elem_stacks.insert(v, id);
+        }
         self.stacks = stacks;
+        self.elem_stacks = elem_stacks;
     }
 
     /// Where each recomputed block local is recomputed in the reverse sweep:
@@ -891,9 +927,14 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
             // Last reader: a statement reading it (directly or inside), or the
             // recomputation of another local reading it.
+            // (Only statements with reverse code read anything in the reverse sweep.)
             let mut last = None;
             for (j, t) in b.stmts.iter().enumerate().skip(k + 1) {
-                if reads_of(t, v) {
+                if reads_of(t, v)
+                    && self.has_rev(&Block {
+                        stmts: vec![t.clone()],
+                    })
+                {
                     last = Some(j);
                 }
             }
@@ -949,26 +990,35 @@ impl<'g, 'a> Reverse<'g, 'a> {
         quote!(#(#p)*)
     }
 
-    fn collect_overwrite_stacks(&self, b: &Block, depth: usize, names: &mut Vec<(VarId, String)>) {
+    fn collect_overwrite_stacks(
+        &self,
+        b: &Block,
+        depth: usize,
+        names: &mut Vec<(VarId, String)>,
+        elems: &mut Vec<(VarId, String)>,
+    ) {
         for s in &b.stmts {
             match s {
                 Stmt::Assign {
                     var, def: false, ..
                 }
-                | Stmt::IndexAssign { var, .. }
                 | Stmt::Accumulate { var, .. }
                     if depth > 0 && self.saves_on_write(*var) =>
                 {
                     names.push((*var, format!("{}_stack", self.body().vars[*var].name)));
                 }
+                Stmt::IndexAssign { var, .. } if depth > 0 && self.saves_on_write(*var) => {
+                    // Element saves: a stack of their own, apart from `v`'s.
+                    elems.push((*var, format!("{}_elem_stack", self.body().vars[*var].name)));
+                }
                 Stmt::If { then, els, .. } => {
-                    self.collect_overwrite_stacks(then, depth + 1, names);
-                    self.collect_overwrite_stacks(els, depth + 1, names);
+                    self.collect_overwrite_stacks(then, depth + 1, names, elems);
+                    self.collect_overwrite_stacks(els, depth + 1, names, elems);
                 }
                 Stmt::Match { arms, .. } => arms
                     .iter()
-                    .for_each(|a| self.collect_overwrite_stacks(&a.body, depth + 1, names)),
-                Stmt::Loop(l) => self.collect_overwrite_stacks(&l.body, depth + 1, names),
+                    .for_each(|a| self.collect_overwrite_stacks(&a.body, depth + 1, names, elems)),
+                Stmt::Loop(l) => self.collect_overwrite_stacks(&l.body, depth + 1, names, elems),
                 _ => {}
             }
         }
@@ -1063,7 +1113,12 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let body = self.body();
         let fused = self.fusable_tail();
         let mut stack_decls = TokenStream::new();
-        let mut stacks: Vec<_> = self.stacks.values().cloned().collect();
+        let mut stacks: Vec<_> = self
+            .stacks
+            .values()
+            .chain(self.elem_stacks.values())
+            .cloned()
+            .collect();
         stacks.sort_by_key(|s| s.to_string());
         for s in &stacks {
             stack_decls.extend(quote!(let mut #s = ::std::vec::Vec::new();));
@@ -1268,9 +1323,13 @@ impl<'g, 'a> Reverse<'g, 'a> {
         out
     }
 
-    fn save(&mut self, v: VarId, value: TokenStream, depth: usize) -> TokenStream {
+    fn save(&mut self, v: VarId, value: TokenStream, depth: usize, elem: bool) -> TokenStream {
         if depth > 0 {
-            let s = &self.stacks[&v];
+            let s = if elem {
+                &self.elem_stacks[&v]
+            } else {
+                &self.stacks[&v]
+            };
             quote!(#s.push(#value);)
         } else {
             let name = self
@@ -1309,7 +1368,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let v = self.g.v(*var);
                 let p = self.g.rhs(rhs);
                 let save = if !def && self.saves_on_write(*var) {
-                    self.save(*var, quote!(#v.clone()), depth)
+                    self.save(*var, quote!(#v.clone()), depth, false)
                 } else {
                     quote!()
                 };
@@ -1320,7 +1379,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let idx: Vec<_> = index.iter().map(|i| self.g.a(i)).collect();
                 let val = self.g.a(value);
                 let save = if self.saves_on_write(*var) {
-                    self.save(*var, quote!(#v #([#idx])*), depth)
+                    self.save(*var, quote!(#v #([#idx])*), depth, true)
                 } else {
                     quote!()
                 };
@@ -1335,7 +1394,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let v = self.g.v(*var);
                 let val = self.g.a(value);
                 let save = if self.saves_on_write(*var) {
-                    self.save(*var, quote!(#v.clone()), depth)
+                    self.save(*var, quote!(#v.clone()), depth, false)
                 } else {
                     quote!()
                 };
@@ -1495,9 +1554,13 @@ impl<'g, 'a> Reverse<'g, 'a> {
         crate::gen::fold_zero_inits(quote!(#pro #decls #inner))
     }
 
-    fn restore(&mut self, v: VarId, place: TokenStream, depth: usize) -> TokenStream {
+    fn restore(&mut self, v: VarId, place: TokenStream, depth: usize, elem: bool) -> TokenStream {
         if depth > 0 {
-            let s = &self.stacks[&v];
+            let s = if elem {
+                &self.elem_stacks[&v]
+            } else {
+                &self.stacks[&v]
+            };
             let rt = rt();
             quote!(#place = #rt::pop(&mut #s);)
         } else {
@@ -1761,7 +1824,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let restores = !def && self.saves_on_write(*var);
                 if !self.active(*var) {
                     if restores {
-                        out.extend(self.restore(*var, quote!(#v), depth));
+                        out.extend(self.restore(*var, quote!(#v), depth, false));
                     }
                     out.extend(self.drain_pending());
                     return out;
@@ -1781,7 +1844,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 if let Some((op, a, b)) = through {
                     if a == *var && b.var() != Some(*var) && !def {
                         if restores {
-                            out.extend(self.restore(*var, quote!(#v), depth));
+                            out.extend(self.restore(*var, quote!(#v), depth, false));
                         }
                         out.extend(self.drain_pending());
                         out.extend(if op == BinOp::Add {
@@ -1815,7 +1878,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     quote!(#v)
                 };
                 if restores {
-                    out.extend(self.restore(*var, quote!(#v), depth));
+                    out.extend(self.restore(*var, quote!(#v), depth, false));
                 }
                 out.extend(self.drain_pending());
                 out.extend(self.propagate(*var, rhs, &dexpr, &out_val));
@@ -1846,7 +1909,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     out.extend(self.acc_atom(value, quote!(#t)));
                 }
                 if self.saves_on_write(*var) {
-                    out.extend(self.restore(*var, quote!(#v #([#idx])*), depth));
+                    out.extend(self.restore(*var, quote!(#v #([#idx])*), depth, true));
                 }
                 out
             }
@@ -1872,7 +1935,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
                 if self.saves_on_write(*var) {
                     let v = self.g.v(*var);
-                    out.extend(self.restore(*var, quote!(#v), depth));
+                    out.extend(self.restore(*var, quote!(#v), depth, false));
                 }
                 out
             }
