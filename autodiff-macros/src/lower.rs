@@ -1244,7 +1244,7 @@ impl<'a> Lowerer<'a> {
                     }
                 };
                 let recv = typed(recv);
-                let rest: Vec<Expr> = it.map(|a| typed(a)).collect();
+                let rest: Vec<Expr> = it.map(typed).collect();
                 return self.prim(rule, &recv, rest.iter().collect(), path.span(), out);
             }
         }
