@@ -1230,16 +1230,6 @@ impl<'a> Lowerer<'a> {
                             );
                             syn::parse_quote!(#l)
                         }
-                        Expr::Lit(syn::ExprLit {
-                            lit: syn::Lit::Int(i),
-                            ..
-                        }) if i.suffix().is_empty() => {
-                            let l = syn::LitFloat::new(
-                                &format!("{}.0{}", i.base10_digits(), ty),
-                                i.span(),
-                            );
-                            syn::parse_quote!(#l)
-                        }
                         e => e.clone(),
                     }
                 };
