@@ -271,6 +271,14 @@ impl<'g, 'a> Forward<'g, 'a> {
                     Some(t) => t,
                     None => self.zero_init(*var, rhs),
                 };
+                // An aggregate's primal moves its parts, which its tangent may
+                // still borrow (zeros shaped like them): the tangent goes first.
+                if matches!(rhs, Rhs::Tuple(_) | Rhs::Array(_) | Rhs::VecLit(_)) {
+                    return quote! {
+                        let #m #d = #t;
+                        let #m #v = #primal;
+                    };
+                }
                 quote! {
                     let #m #v = #primal;
                     let #m #d = #t;

@@ -347,7 +347,8 @@ impl Prep<'_> {
                     self.body.vars[c].no_restore = true;
                     out.stmts.push(Stmt::Let {
                         var: c,
-                        rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(0usize)))),
+                        // Untyped: it takes the type of the range it replays (`lo..lo + iters`).
+                        rhs: Some(Rhs::Atom(Atom::Const(syn::parse_quote!(0)))),
                     });
                     c
                 });
@@ -369,7 +370,7 @@ impl Prep<'_> {
                         rhs: Rhs::Binary(
                             BinOp::Add,
                             Atom::Var(c),
-                            Atom::Const(syn::parse_quote!(1usize)),
+                            Atom::Const(syn::parse_quote!(1)),
                         ),
                         def: false,
                     });

@@ -52,7 +52,7 @@ fn second_order_vjp_jvp(
     let d_t5 = d_d_t1 * x + d_t1 * d_x_1;
     let d_x = t5 * 2.0;
     let d_d_x = d_t5 * 2.0;
-    let t6 = (value, d_x, d_y);
     let d_t6 = (d_value, d_d_x, d_d_y);
+    let t6 = (value, d_x, d_y);
     (t6, d_t6)
 }
