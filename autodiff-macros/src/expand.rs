@@ -199,6 +199,17 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         }
         ok
     };
+    // The body has a mistake the macro reported: emit the function with a
+    // stub body, so rustc does not report the same construct a second time.
+    let mut emitted_source = source.clone();
+    if !body_ok && !custom && !tensor_in_signature {
+        emitted_source.block = syn::parse_quote!({
+            ::core::panic!("#[differentiate] rejected this function's body; see the compile error")
+        });
+        emitted_source
+            .attrs
+            .push(syn::parse_quote!(#[allow(unused_variables, unreachable_code)]));
+    }
 
     let base = source.sig.ident.clone();
     let mut ctx = Ctx {
@@ -283,7 +294,7 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     });
     quote! {
         #(#errs)*
-        #source
+        #emitted_source
         #(#emitted)*
         #(#extra)*
         #(#dumps)*

@@ -1,0 +1,9 @@
+use differentiate::prelude::*;
+
+#[differentiate(reverse)]
+fn f(x: f64) -> f64 {
+    let square = |v: f64| v * v;
+    square(x)
+}
+
+fn main() {}

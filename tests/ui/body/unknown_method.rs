@@ -1,0 +1,8 @@
+use differentiate::prelude::*;
+
+#[differentiate(reverse)]
+fn f(x: f64) -> f64 {
+    x.sine()
+}
+
+fn main() {}

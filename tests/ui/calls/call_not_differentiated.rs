@@ -1,0 +1,12 @@
+use differentiate::prelude::*;
+
+fn helper(v: f64) -> f64 {
+    v * v
+}
+
+#[differentiate(reverse)]
+fn f(x: f64) -> f64 {
+    helper(x) + x
+}
+
+fn main() {}
