@@ -55,8 +55,26 @@ fn tail_loop(x: &[f64]) -> f64 {
     s
 }
 
+#[custom_derivative(reverse = guarded_sqrt_vjp)]
+fn guarded_sqrt(x: f64) -> f64 {
+    x.sqrt()
+}
+
+fn guarded_sqrt_vjp(x: f64, d_out: f64) -> (f64, f64) {
+    let y = x.sqrt();
+    (y, if y > 0.0 { 0.5 / y * d_out } else { 0.0 })
+}
+
+#[differentiate(reverse, dump)]
+fn custom_rule_call(x: f64) -> f64 {
+    guarded_sqrt(x * x) + x
+}
+
 fn check(name: &str, source: &str) {
-    let path = format!("{}/tests/expand/{name}.expanded.rs", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/expand/{name}.expanded.rs",
+        env!("CARGO_MANIFEST_DIR")
+    );
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(&path, source).unwrap();
         return;
@@ -82,6 +100,7 @@ fn snapshots() {
     check("nested_call_jvp", NESTED_CALL_JVP_SOURCE);
     check("second_order_vjp_jvp", SECOND_ORDER_VJP_JVP_SOURCE);
     check("tail_loop_vjp", TAIL_LOOP_VJP_SOURCE);
+    check("custom_rule_call_vjp", CUSTOM_RULE_CALL_VJP_SOURCE);
 }
 
 /// The snapshots are of working code: the numbers agree with closed forms.
@@ -95,12 +114,20 @@ fn snapshot_functions_compute_the_right_numbers() {
     assert!((dy - (2.0 * t * x / y - t * t / (y * y))).abs() < 1e-12);
     assert!((straight_line_jvp(x, y, 1.0, 0.0).1 - dx).abs() < 1e-12);
     assert_eq!(branch_vjp(2.0, 1.0, 1.0), (4.0, 4.0, 0.0));
-    assert_eq!(branch_jvp(0.5, 1.0, 0.0, 1.0), (branch(0.5, 1.0), 0.5 * 1.0_f64.exp()));
+    assert_eq!(
+        branch_jvp(0.5, 1.0, 0.0, 1.0),
+        (branch(0.5, 1.0), 0.5 * 1.0_f64.exp())
+    );
     let (v, d) = loop_with_overwrite_jvp(0.3, 3, 1.0);
     let (v2, d2) = loop_with_overwrite_vjp(0.3, 3, 1.0);
     assert_eq!(v, v2);
     assert!((d - d2).abs() < 1e-12);
-    let _ = (inner(1.0), nested_call(1.0, 1.0), second_order(1.0, 1.0), tail_loop(&[1.0]));
+    let _ = (
+        inner(1.0),
+        nested_call(1.0, 1.0),
+        second_order(1.0, 1.0),
+        tail_loop(&[1.0]),
+    );
     let (_, a, b) = nested_call_vjp(0.5, 2.0, 1.0);
     let di = |u: f64| u.exp() * (u + 1.0);
     assert!((a - 2.0 * di(1.0)).abs() < 1e-12);
@@ -109,4 +136,8 @@ fn snapshot_functions_compute_the_right_numbers() {
     let ((_, gx, gy), (_, hxx, hyx)) = second_order_vjp_jvp(1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
     assert_eq!((gx, gy, hxx, hyx), (4.0, 1.5, 4.0, 2.0));
     assert_eq!(tail_loop_vjp(&[1.0, -2.0], 1.0), (5.0, vec![2.0, -4.0]));
+    // The rule keeps sqrt'(0) finite (0 instead of +inf) at x = 0.
+    assert_eq!(custom_rule_call_vjp(0.0, 1.0), (0.0, 1.0));
+    assert_eq!(custom_rule_call_vjp(-3.0, 1.0), (0.0, 0.0));
+    assert_eq!(guarded_sqrt(4.0), 2.0);
 }

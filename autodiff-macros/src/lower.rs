@@ -887,6 +887,9 @@ impl<'a> Lowerer<'a> {
                 };
                 let l = self.expr(&b.left, out);
                 let r = self.expr(&b.right, out);
+                if !matches!(op, BinOp::Other(_)) {
+                    self.unify_float(&l, &r);
+                }
                 Rhs::Binary(op, l, r)
             }
             Expr::MethodCall(m) => self.method_call(m, out),
@@ -1179,10 +1182,31 @@ impl<'a> Lowerer<'a> {
                 atoms.push(at);
             }
         }
+        // A float method's operands are floats.
+        for a in &atoms {
+            if let Atom::Var(v) = a {
+                if self.body.vars[*v].kind == Kind::Unknown {
+                    self.body.vars[*v].kind = Kind::Float;
+                }
+            }
+        }
         Rhs::Prim {
             rule,
             args: atoms,
             int_arg,
+        }
+    }
+
+    /// Arithmetic with a float: a value of unknown type (a call's result) is
+    /// a float too (the subset has no other type that mixes with floats).
+    fn unify_float(&mut self, a: &Atom, b: &Atom) {
+        let (ka, kb) = (self.kind_of_atom(a), self.kind_of_atom(b));
+        for (x, other) in [(a, &kb), (b, &ka)] {
+            if let Atom::Var(v) = x {
+                if self.body.vars[*v].kind == Kind::Unknown && *other == Kind::Float {
+                    self.body.vars[*v].kind = Kind::Float;
+                }
+            }
         }
     }
 
