@@ -2,6 +2,8 @@
 //! the development log; the F-series of the random-program generator lives in
 //! tests/generated_regressions.rs).
 #![allow(clippy::float_cmp)] // these derivatives are exact
+// `r = r * x` is the form under test, not `r *= x`.
+#![allow(clippy::assign_op_pattern)]
 use differentiate::prelude::*;
 
 // C1: the same mode stacked twice generates each chain once.

@@ -1052,7 +1052,13 @@ fn signature(
                 .map(|p| {
                     let d = &g.d[p.var];
                     let t = p.dtype.borrowed();
-                    quote!(#d: #t)
+                    // A reassigned parameter's tangent is reassigned with it.
+                    let m = if g.mutated.contains(&p.var) && p.dtype.by_value() {
+                        quote!(mut)
+                    } else {
+                        quote!()
+                    };
+                    quote!(#m #d: #t)
                 });
             quote!(fn #name #generics (#(#params,)* #(#tangents),*) -> (#ret_ty, #ret_adj) #where_clause)
         }
@@ -1176,7 +1182,12 @@ fn prologue(g: &Gen, low: &Lowered, active: &[usize], mode: Mode, conv: Conv) ->
         match (mode, conv) {
             (Mode::Forward, Conv::Full) => {
                 if p.dtype.by_value() {
-                    out.extend(quote!(let #d = *#d;));
+                    let m = if g.mutated.contains(&p.var) {
+                        quote!(mut)
+                    } else {
+                        quote!()
+                    };
+                    out.extend(quote!(let #m #d = *#d;));
                 }
                 if matches!(p.dtype, DType::SliceRef(_) | DType::Vec(_)) {
                     let msg_d = format!("tangent {d}");

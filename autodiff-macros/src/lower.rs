@@ -476,7 +476,17 @@ impl<'a> Lowerer<'a> {
                     Some(Kind::Tuple(ks)) => ks.clone(),
                     _ => match self.kind_of_atom(&a) {
                         Kind::Tuple(ks) => ks,
-                        _ => vec![Kind::Unknown; pt.elems.len()],
+                        _ => {
+                            // The pattern tells the arity of a value of unknown
+                            // type (a call's result): a tuple of floats.
+                            let ks = vec![Kind::Float; pt.elems.len()];
+                            if let Atom::Var(v) = &a {
+                                if self.body.vars[*v].kind == Kind::Unknown {
+                                    self.body.vars[*v].kind = Kind::Tuple(ks.clone());
+                                }
+                            }
+                            ks
+                        }
                     },
                 };
                 for (i, p) in pt.elems.iter().enumerate() {

@@ -1689,13 +1689,30 @@ impl<'g, 'a> Reverse<'g, 'a> {
             Rhs::Field(a, i) => match a.var() {
                 Some(v) if self.active(v) => {
                     let da = &g.d[v];
-                    let k = match &self.body().vars[v].kind {
-                        Kind::Tuple(ks) => {
-                            ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown)
+                    match &self.body().vars[v].kind {
+                        // Rebuild the tuple (a field write is outside the subset
+                        // that stacked transforms accept).
+                        Kind::Tuple(ks)
+                            if ks
+                                .get(i.index as usize)
+                                .is_some_and(|k| matches!(k, Kind::Float | Kind::Unknown)) =>
+                        {
+                            let parts = (0..ks.len()).map(|j| {
+                                let j = syn::Index::from(j);
+                                if j.index == i.index {
+                                    quote!(#da.#j + #d)
+                                } else {
+                                    quote!(#da.#j)
+                                }
+                            });
+                            quote!(#da = (#(#parts,)*);)
                         }
-                        _ => Kind::Unknown,
-                    };
-                    self.acc(quote!(#da.#i), &k, d.clone())
+                        Kind::Tuple(ks) => {
+                            let k = ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown);
+                            self.acc(quote!(#da.#i), &k, d.clone())
+                        }
+                        _ => self.acc(quote!(#da.#i), &Kind::Unknown, d.clone()),
+                    }
                 }
                 _ => quote!(),
             },
