@@ -227,6 +227,18 @@ impl<'g, 'a> Forward<'g, 'a> {
         }
     }
 
+    /// `pop(&mut d_s);` when `rhs` pops an active stack into an inactive value.
+    fn pop_sync(&self, rhs: &Rhs) -> TokenStream {
+        match rhs {
+            Rhs::Pop(s) if self.g.act.active(*s) => {
+                let d = &self.g.d[*s];
+                let rt = rt();
+                quote!(#rt::pop(&mut #d);)
+            }
+            _ => quote!(),
+        }
+    }
+
     /// `let (v, d_v) = g::__jvp(args.., &d_args..);`
     fn call(&self, path: &syn::Path, args: &[Atom]) -> TokenStream {
         let g = &*self.g;
@@ -265,7 +277,10 @@ impl<'g, 'a> Forward<'g, 'a> {
                 }
                 let primal = self.g.rhs(rhs);
                 if !self.g.act.active(*var) {
-                    return quote!(let #m #v = #primal;);
+                    // A pop from an active stack pops its tangent too, used or
+                    // not, so the two stacks stay in step.
+                    let sync = self.pop_sync(rhs);
+                    return quote!(let #m #v = #primal; #sync);
                 }
                 let t = match self.tangent(rhs, &quote!(#v)) {
                     Some(t) => t,
@@ -288,10 +303,8 @@ impl<'g, 'a> Forward<'g, 'a> {
                 let v = self.g.v(*var);
                 let primal = self.g.rhs(rhs);
                 if !self.g.act.active(*var) {
-                    if let Rhs::Call { .. } = rhs {
-                        return quote!(#v = #primal;);
-                    }
-                    return quote!(#v = #primal;);
+                    let sync = self.pop_sync(rhs);
+                    return quote!(#v = #primal; #sync);
                 }
                 let d = self.g.d[*var].clone();
                 if let Rhs::Call { path, args } = rhs {

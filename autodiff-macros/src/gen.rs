@@ -107,7 +107,8 @@ impl<'a> Gen<'a> {
             }
             | Stmt::Assign {
                 rhs: Rhs::Pop(s), ..
-            } => {
+            }
+            | Stmt::Discard(Rhs::Pop(s)) => {
                 mutated.insert(*s);
             }
             _ => {}

@@ -284,18 +284,10 @@ impl<'a> Lowerer<'a> {
             },
             Rhs::Tuple(xs) => Kind::Tuple(xs.iter().map(|a| self.kind_of_atom(a)).collect()),
             Rhs::Array(xs) => {
-                let k = xs
-                    .first()
-                    .map(|a| self.kind_of_atom(a))
-                    .unwrap_or(Kind::Float);
                 let n = xs.len();
-                Kind::Array(Box::new(k), syn::parse_quote!(#n))
+                Kind::Array(Box::new(self.elements_kind(xs)), syn::parse_quote!(#n))
             }
-            Rhs::VecLit(xs) => Kind::Vec(Box::new(
-                xs.first()
-                    .map(|a| self.kind_of_atom(a))
-                    .unwrap_or(Kind::Float),
-            )),
+            Rhs::VecLit(xs) => Kind::Vec(Box::new(self.elements_kind(xs))),
             Rhs::Repeat { elem, len, vec } => {
                 let k = Box::new(self.kind_of_atom(elem));
                 if *vec {
@@ -311,6 +303,17 @@ impl<'a> Lowerer<'a> {
                 _ => Kind::Unknown,
             },
         }
+    }
+
+    /// The kind of a literal's elements: a float element makes them floats,
+    /// whichever comes first.
+    fn elements_kind(&self, xs: &[Atom]) -> Kind {
+        if xs.iter().any(|a| self.kind_of_atom(a) == Kind::Float) {
+            return Kind::Float;
+        }
+        xs.first()
+            .map(|a| self.kind_of_atom(a))
+            .unwrap_or(Kind::Float)
     }
 
     /// `let tmp = rhs;` unless the right-hand side is already an atom.
@@ -651,6 +654,11 @@ impl<'a> Lowerer<'a> {
                 let rhs = self.rhs(other, out);
                 match rhs {
                     Rhs::Atom(_) => {}
+                    // A discarded pop still gets a variable: reversing it
+                    // pushes that value back.
+                    r @ Rhs::Pop(_) => {
+                        let _ = self.bind(r, out);
+                    }
                     r => out.stmts.push(Stmt::Discard(r)),
                 }
             }
@@ -1490,7 +1498,9 @@ impl<'a> Lowerer<'a> {
         }
         impl syn::visit_mut::VisitMut for Binder<'_, '_> {
             fn visit_pat_ident_mut(&mut self, pi: &mut syn::PatIdent) {
-                let v = self.l.declare(&pi.ident, Kind::Int);
+                // Items of an inactive iterator or match scrutinee: of unknown
+                // type (floats too), never varied (nothing assigns them).
+                let v = self.l.declare(&pi.ident, Kind::Unknown);
                 self.binds.push(v);
                 pi.ident = syn::Ident::new(&self.l.body.vars[v].name, pi.ident.span());
                 if let Some((_, sub)) = &mut pi.subpat {

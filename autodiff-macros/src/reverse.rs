@@ -426,7 +426,9 @@ impl Prep<'_> {
                 let borrows_local = match &rhs {
                     Rhs::Call { args, .. } => args
                         .iter()
-                        .any(|a| matches!(a, Atom::Ref(v) if self.body.vars[*v].param.is_none())),
+                        // `&v` borrows the variable `v` itself, a local of
+                        // this function even when `v` is a parameter.
+                        .any(|a| matches!(a, Atom::Ref(_))),
                     _ => false,
                 };
                 // A pullback that borrows a local cannot outlive it: not when
@@ -613,40 +615,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 _ => {}
             }
         });
-        // Branch records and loop replays are needed only where reverse code
-        // exists, which in turn depends on what is needed (restores of needed
-        // values are reverse code): a fixpoint.
-        loop {
-            self.needed = needed.clone();
-            let before = needed.len();
-            walk_stmts(&body.block, &mut |s| match s {
-                Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => {
-                    add(&mut needed, cond)
-                }
-                Stmt::Match {
-                    arms,
-                    record: Some(r),
-                    ..
-                } if arms.iter().any(|a| self.has_rev(&a.body)) => {
-                    needed.insert(*r);
-                }
-                Stmt::Loop(l) if self.has_rev(&l.body) => {
-                    if let Some(c) = l.counter {
-                        needed.insert(c);
-                    }
-                    if let LoopKind::Range { lo, hi, .. } = &l.kind {
-                        add(&mut needed, lo);
-                        if l.counter.is_none() {
-                            add(&mut needed, hi);
-                        }
-                    }
-                }
-                _ => {}
-            });
-            if needed.len() == before {
-                break;
-            }
-        }
+        self.replay_needs(&mut needed);
         for (v, var) in body.vars.iter().enumerate() {
             if act.active(v) && const_zero(&var.kind).is_none() {
                 needed.insert(v);
@@ -783,6 +752,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
         }
         self.late = late;
+        // Recomputation needs more values: more loops and branches may replay.
+        let mut needed = std::mem::take(&mut self.needed);
+        self.replay_needs(&mut needed);
+        self.needed = needed;
         // A stack for every needed variable that is saved inside a block.
         let mut stacks = HashMap::new();
         let needed = &self.needed;
@@ -982,6 +955,49 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
             if ok {
                 late.insert(v, last);
+            }
+        }
+    }
+
+    /// Branch records and loop replays are needed only where reverse code
+    /// exists, which in turn depends on what is needed (restores of needed
+    /// values are reverse code): a fixpoint, run again whenever `needed` grows.
+    fn replay_needs(&mut self, needed: &mut HashSet<VarId>) {
+        let body = self.body();
+        let add = |needed: &mut HashSet<VarId>, a: &Atom| {
+            if let Some(v) = a.var() {
+                needed.insert(v);
+            }
+        };
+        loop {
+            self.needed = needed.clone();
+            let before = needed.len();
+            walk_stmts(&body.block, &mut |s| match s {
+                Stmt::If { cond, then, els } if self.has_rev(then) || self.has_rev(els) => {
+                    add(needed, cond)
+                }
+                Stmt::Match {
+                    arms,
+                    record: Some(r),
+                    ..
+                } if arms.iter().any(|a| self.has_rev(&a.body)) => {
+                    needed.insert(*r);
+                }
+                Stmt::Loop(l) if self.has_rev(&l.body) => {
+                    if let Some(c) = l.counter {
+                        needed.insert(c);
+                    }
+                    if let LoopKind::Range { lo, hi, .. } = &l.kind {
+                        add(needed, lo);
+                        if l.counter.is_none() {
+                            add(needed, hi);
+                        }
+                    }
+                }
+                _ => {}
+            });
+            if needed.len() == before {
+                break;
             }
         }
     }
@@ -1824,6 +1840,15 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     out.extend(quote!(#sv.push(#v.clone());));
                 }
                 if !self.active(*var) {
+                    // An inactive value popped from an active stack: push a
+                    // zero adjoint so the adjoint stack stays in step.
+                    if let Rhs::Pop(st) = rhs {
+                        if self.active(*st) {
+                            let ds = &self.g.d[*st];
+                            let z = self.g.zero_of(*var);
+                            out.extend(quote!(#ds.push(#z);));
+                        }
+                    }
                     return out;
                 }
                 let d = self.g.d[*var].clone();

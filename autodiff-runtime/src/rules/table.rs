@@ -47,7 +47,7 @@ scalar_rules! {
     sqrt(x) -> y: [0.5 / y];
     cbrt(x) -> y: [(3.0 * y * y).recip()];
     recip(x) -> y: [-(y * y)];
-    powi(x, n: i32) -> y: [cast(n, x) * x.powi(n - 1)];
+    powi(x, n: i32) -> y: [if n == 0 { 0.0 } else { cast(n, x) * x.powi(n - 1) }];
     powf(x, p) -> y: [p * x.powf(p - 1.0), if x == 0.0 { 0.0 } else { y * x.ln() }];
     abs(x) -> y: [sign0(x)];
     signum(x) -> y: [0.0];
