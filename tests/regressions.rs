@@ -168,3 +168,24 @@ fn inactive_index_restored_across_a_loop() {
     );
     assert_eq!(restored_index(1.0, &[1.0, 1.0, 1.0]), 2.0);
 }
+
+// F15: a local array passed as a slice and written afterwards (the callee's
+// pullback must not keep the borrow).
+#[differentiate(reverse)]
+fn f15_g(s: &[f64]) -> f64 {
+    s[0] * s[1]
+}
+
+#[differentiate(reverse)]
+fn f15_local_array(x: f64, y: f64) -> f64 {
+    let mut b = [x, y];
+    let r = f15_g(&b);
+    b[0] = 2.0 * y;
+    r + b[0]
+}
+
+#[test]
+fn f15_local_array_written_after_being_passed_as_slice() {
+    assert_eq!(f15_local_array_vjp(3.0, 5.0, 1.0), (25.0, 5.0, 5.0));
+    assert_eq!(f15_g(&[1.0, 2.0]) + f15_local_array(1.0, 1.0), 5.0);
+}

@@ -959,6 +959,14 @@ impl<'a> Lowerer<'a> {
                 }
             }
             Expr::Macro(m) => self.macro_expr(&m.mac, out),
+            Expr::Block(b) if b.label.is_some() => {
+                err_at(
+                    self.errors,
+                    &b.label,
+                    "labelled blocks are not supported in differentiated code: use `loop { ...; break }` or an `if`",
+                );
+                Rhs::Atom(zero_atom())
+            }
             Expr::If(_) | Expr::Match(_) | Expr::Block(_) => {
                 let a = self.expr(e, out);
                 Rhs::Atom(a)

@@ -63,7 +63,20 @@ pub fn prepare(
     calls: CallStyle,
     escapes: bool,
 ) -> HashMap<VarId, VarId> {
+    // Variables written after their definition: a callee's pullback must not
+    // keep a borrow of one alive until the reverse sweep.
+    let mut written: HashSet<VarId> = HashSet::new();
+    walk_stmts(&body.block, &mut |s| match s {
+        Stmt::Assign { var, .. }
+        | Stmt::IndexAssign { var, .. }
+        | Stmt::Push { var, .. }
+        | Stmt::Accumulate { var, .. } => {
+            written.insert(*var);
+        }
+        _ => {}
+    });
     let mut p = Prep {
+        written,
         body,
         pullbacks: HashMap::new(),
         calls,
@@ -141,6 +154,8 @@ struct Prep<'b> {
     escapes: bool,
     /// Blocks entered: 1 at the function's top level.
     depth: usize,
+    /// Variables written after their definition.
+    written: HashSet<VarId>,
     /// Per loop: (break flag, continue flag).
     flags: HashMap<LoopId, (Option<VarId>, Option<VarId>)>,
     returned: Option<VarId>,
@@ -434,7 +449,9 @@ impl Prep<'_> {
                 // A pullback that borrows a local cannot outlive it: not when
                 // it is returned (a pullback function), nor when it is kept on
                 // a stack past the block that owns the local.
-                let outlives = self.escapes || self.depth > 1;
+                let outlives = self.escapes
+                    || self.depth > 1
+                    || matches!(&rhs, Rhs::Call { args, .. } if args.iter().any(|a| matches!(a, Atom::Ref(v) if self.written.contains(v))));
                 if self.calls == CallStyle::Split && !(outlives && borrows_local) {
                     let name = format!("{}_pullback", self.body.vars[var].name);
                     let pb = self.body.new_var(name, Kind::Closure);
