@@ -11,6 +11,8 @@ mod activity;
 mod attr;
 mod expand;
 mod forward;
+#[cfg(test)]
+mod fuzz;
 mod gen;
 mod ir;
 mod lower;

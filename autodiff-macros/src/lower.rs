@@ -1267,7 +1267,8 @@ impl<'a> Lowerer<'a> {
                 };
                 // The path names the float type: literal operands get it as a
                 // suffix, so the method form emitted is never ambiguous.
-                let ty = segs[0].clone();
+                let ty = syn::Ident::new(&segs[0], path.segments[0].ident.span());
+                let floats = Rules::get().rows[rule].args.len();
                 let typed = |e: &Expr| -> Expr {
                     match e {
                         Expr::Lit(syn::ExprLit {
@@ -1280,11 +1281,17 @@ impl<'a> Lowerer<'a> {
                             );
                             syn::parse_quote!(#l)
                         }
-                        e => e.clone(),
+                        Expr::Path(_) | Expr::Lit(_) => e.clone(),
+                        // A constant expression takes its type from the path.
+                        e => syn::parse_quote!((#e) as #ty),
                     }
                 };
                 let recv = typed(recv);
-                let rest: Vec<Expr> = it.map(typed).collect();
+                // Float arguments are typed; `powi`'s integer exponent is not.
+                let rest: Vec<Expr> = it
+                    .enumerate()
+                    .map(|(k, a)| if k + 1 < floats { typed(a) } else { a.clone() })
+                    .collect();
                 return self.prim(rule, &recv, rest.iter().collect(), path.span(), out);
             }
         }

@@ -16,12 +16,15 @@ const MUL_CAP: f64 = 10.0;
 /// Bound of the arguments a function assumes (the harness draws from
 /// [-1.5, 1.5]; callers squash their arguments to this).
 const ARG_CAP: f64 = 2.0;
+/// Largest estimated cost of a function (statement executions, callees
+/// included): keeps call trees from exploding and the test quick.
+const COST_CAP: f64 = 150.0;
 
 pub struct Rng(u64);
 
 impl Rng {
     pub fn new(seed: u64) -> Self {
-        Rng(seed ^ 0x5EED_0F_D1FF)
+        Rng(seed ^ 0x005E_ED0F_D1FF)
     }
     pub fn next_u64(&mut self) -> u64 {
         self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
@@ -76,6 +79,8 @@ pub struct Sig {
     pub has_k: bool,
     /// Bound of the result for arguments within `ARG_CAP`.
     pub bound: f64,
+    /// Estimated run time (statement executions, callees included).
+    pub cost: f64,
 }
 
 pub fn random_sig(rng: &mut Rng, i: usize) -> Sig {
@@ -100,6 +105,7 @@ pub fn random_sig(rng: &mut Rng, i: usize) -> Sig {
         params,
         has_k: rng.chance(0.5),
         bound: f64::INFINITY,
+        cost: 0.0,
     }
 }
 
@@ -137,7 +143,12 @@ pub struct C {
 
 impl C {
     fn same(s: String, b: f64, k: bool) -> C {
-        C { t: s.clone(), n: s, b, k }
+        C {
+            t: s.clone(),
+            n: s,
+            b,
+            k,
+        }
     }
 }
 
@@ -233,31 +244,111 @@ pub struct Avoid {
     /// F12: a call's result inside an array literal (forward over reverse:
     /// internal error "this place cannot be written").
     pub call_in_array: bool,
+    /// F13: `x.powi(n)` at `x = 0` with n = 0 (NaN first derivative) or
+    /// n = 1 (NaN second derivative): such bases are kept positive.
+    pub powi_zero: bool,
+    /// F14: a constant `push`ed onto a vector (forward over reverse: the
+    /// adjoint vector and its tangent get out of step). Pushed values get an
+    /// active term.
+    pub const_push: bool,
+    /// F15: a local array or vector passed as a slice and written later
+    /// (reverse mode: E0506). Slices come from slice parameters only.
+    pub borrow_local: bool,
 }
 
 impl Avoid {
     pub const NAMES: &'static [(&'static str, &'static str)] = &[
-        ("tuple", "C3: tuple destructuring (forward over reverse internal error)"),
-        ("path_literal", "F1: f64::m(literal) lowered to (literal).m(): E0689"),
-        ("vec_after_return", "F2: Vec element write after an early return: save-stack type error"),
-        ("nested_continue", "F3: continue in a nested loop: cannot find value skip"),
-        ("return_in_loop", "F4: return in a loop around a loop with break: wrong values / cannot find broke"),
-        ("borrow_in_branch", "F5: call with a borrowed block-local argument in a branch/loop: E0716"),
-        ("len_after_return", "F6/F11: loops after an early return: cannot find t2 / iters"),
-        ("inactive_output", "F7: inactive output with a slice parameter: E0382 in _vjp_jvp"),
-        ("borrow_array_param", "F8: g(&a) with `a` an array parameter: E0597/E0515"),
-        ("push_in_block", "F9: Vec::with_capacity + push in a branch/loop: E0596 in _vjp_jvp"),
-        ("loop_value_in_array", "F10: `for i in [..]` variable in an array literal: wrong derivative"),
-        ("call_in_array", "F12: a call's result in an array literal: internal error in _vjp_jvp"),
+        (
+            "tuple",
+            "C3: tuple destructuring (forward over reverse internal error)",
+        ),
+        (
+            "path_literal",
+            "F1: f64::m(literal) lowered to (literal).m(): E0689",
+        ),
+        (
+            "vec_after_return",
+            "F2: Vec element write after an early return: save-stack type error",
+        ),
+        (
+            "nested_continue",
+            "F3: continue in a nested loop: cannot find value skip",
+        ),
+        (
+            "return_in_loop",
+            "F4: return in a loop around a loop with break: wrong values / cannot find broke",
+        ),
+        (
+            "borrow_in_branch",
+            "F5: call with a borrowed block-local argument in a branch/loop: E0716",
+        ),
+        (
+            "len_after_return",
+            "F6/F11: loops after an early return: cannot find t2 / iters",
+        ),
+        (
+            "inactive_output",
+            "F7: inactive output with a slice parameter: E0382 in _vjp_jvp",
+        ),
+        (
+            "borrow_array_param",
+            "F8: g(&a) with `a` an array parameter: E0597/E0515",
+        ),
+        (
+            "push_in_block",
+            "F9: Vec::with_capacity + push in a branch/loop: E0596 in _vjp_jvp",
+        ),
+        (
+            "loop_value_in_array",
+            "F10: `for i in [..]` variable in an array literal: wrong derivative",
+        ),
+        (
+            "call_in_array",
+            "F12: a call's result in an array literal: internal error in _vjp_jvp",
+        ),
+        (
+            "powi_zero",
+            "F13: powi(0) / powi(1) at a zero base: NaN derivatives",
+        ),
+        (
+            "const_push",
+            "F14: a constant pushed onto a vector: wrong second order",
+        ),
+        (
+            "borrow_local",
+            "F15: g(&local) and a later write to `local`: E0506",
+        ),
     ];
-    /// The open bugs (F3 and F4 are fixed: their constructs are generated).
+    /// The open bugs. Fixed (their constructs are generated): C3, F1-F6,
+    /// F8-F14 and the F7 case of a slice parameter with a zero adjoint.
     pub fn open_bugs() -> Self {
+        Avoid {
+            tuple: false,
+            path_literal: false,
+            vec_after_return: false,
+            nested_continue: false,
+            return_in_loop: false,
+            borrow_in_branch: false,
+            len_after_return: false,
+            inactive_output: true,
+            borrow_array_param: false,
+            push_in_block: false,
+            loop_value_in_array: false,
+            call_in_array: false,
+            powi_zero: false,
+            const_push: false,
+            borrow_local: true,
+        }
+    }
+
+    /// Every listed construct avoided (to find which one a failure needs).
+    pub fn all() -> Self {
         Avoid {
             tuple: true,
             path_literal: true,
             vec_after_return: true,
-            nested_continue: false,
-            return_in_loop: false,
+            nested_continue: true,
+            return_in_loop: true,
             borrow_in_branch: true,
             len_after_return: true,
             inactive_output: true,
@@ -265,8 +356,12 @@ impl Avoid {
             push_in_block: true,
             loop_value_in_array: true,
             call_in_array: true,
+            powi_zero: true,
+            const_push: true,
+            borrow_local: true,
         }
     }
+
     pub fn allow(&mut self, name: &str) {
         match name {
             "tuple" => self.tuple = false,
@@ -281,6 +376,9 @@ impl Avoid {
             "push_in_block" => self.push_in_block = false,
             "loop_value_in_array" => self.loop_value_in_array = false,
             "call_in_array" => self.call_in_array = false,
+            "powi_zero" => self.powi_zero = false,
+            "const_push" => self.const_push = false,
+            "borrow_local" => self.borrow_local = false,
             other => panic!("unknown --with {other:?}; known: {:?}", Self::NAMES),
         }
     }
@@ -309,6 +407,13 @@ pub struct Gen<'a> {
     stats: &'a mut Stats,
     /// Statements generated so far (keeps bodies moderate).
     budget: usize,
+    /// Estimated run time of the function (statement executions, callees included).
+    cost: f64,
+    /// Trips of the loops around the current statement (product).
+    mult: f64,
+    mults: Vec<f64>,
+    /// A self-recursive call was generated.
+    recursed: bool,
 }
 
 fn lit(v: f64) -> String {
@@ -364,10 +469,45 @@ impl S {
 
 /// Methods, for coverage: each is picked uniformly.
 const METHODS: &[&str] = &[
-    "sin", "cos", "tan", "asin", "acos", "atan", "atan2", "sinh", "cosh", "tanh", "asinh",
-    "acosh", "atanh", "exp", "exp2", "exp_m1", "ln", "log10", "log2", "ln_1p", "sqrt", "cbrt",
-    "recip", "powi", "powf", "abs", "hypot", "max", "min", "signum", "mul_add", "clamp", "floor",
-    "ceil", "round", "trunc", "fract", "to_degrees", "to_radians",
+    "sin",
+    "cos",
+    "tan",
+    "asin",
+    "acos",
+    "atan",
+    "atan2",
+    "sinh",
+    "cosh",
+    "tanh",
+    "asinh",
+    "acosh",
+    "atanh",
+    "exp",
+    "exp2",
+    "exp_m1",
+    "ln",
+    "log10",
+    "log2",
+    "ln_1p",
+    "sqrt",
+    "cbrt",
+    "recip",
+    "powi",
+    "powf",
+    "abs",
+    "hypot",
+    "max",
+    "min",
+    "signum",
+    "mul_add",
+    "clamp",
+    "floor",
+    "ceil",
+    "round",
+    "trunc",
+    "fract",
+    "to_degrees",
+    "to_radians",
 ];
 
 /// Methods whose use the twin records (kinks and jumps).
@@ -376,7 +516,13 @@ const TRACED: &[&str] = &[
 ];
 
 impl<'a> Gen<'a> {
-    pub fn new(rng: &'a mut Rng, sigs: &'a [Sig], me: Sig, stats: &'a mut Stats, avoid: Avoid) -> Self {
+    pub fn new(
+        rng: &'a mut Rng,
+        sigs: &'a [Sig],
+        me: Sig,
+        stats: &'a mut Stats,
+        avoid: Avoid,
+    ) -> Self {
         let vars = me
             .params
             .iter()
@@ -420,6 +566,10 @@ impl<'a> Gen<'a> {
             ret_bound: 0.0,
             stats,
             budget: 0,
+            cost: 0.0,
+            mult: 1.0,
+            mults: Vec::new(),
+            recursed: false,
         }
     }
 
@@ -448,7 +598,13 @@ impl<'a> Gen<'a> {
             _ => ("atan", l / std::f64::consts::FRAC_PI_4 * 0.999),
         };
         let k = c.k;
-        let wrap = |x: &str| format!("({} * {})", msg(&format!("({x} * {s})"), k, f, &[]), scale_lit(mult));
+        let wrap = |x: &str| {
+            format!(
+                "({} * {})",
+                msg(&format!("({x} * {s})"), k, f, &[]),
+                scale_lit(mult)
+            )
+        };
         C {
             n: wrap(&c.n),
             t: wrap(&c.t),
@@ -464,14 +620,21 @@ impl<'a> Gen<'a> {
         (0..self.vars.len())
             .filter(|&i| {
                 let v = &self.vars[i];
-                !v.hidden && (v.acc_loop.is_none() || v.acc_loop != cur && !self.loop_ids.contains(&v.acc_loop.unwrap())) && pred(v)
+                !v.hidden
+                    && (v.acc_loop.is_none()
+                        || v.acc_loop != cur && !self.loop_ids.contains(&v.acc_loop.unwrap()))
+                    && pred(v)
             })
             .collect()
     }
 
     /// Picks one of `cands`, preferring variables not read yet.
     fn pick_var(&mut self, cands: &[usize]) -> usize {
-        let unused: Vec<usize> = cands.iter().copied().filter(|&i| self.vars[i].uses == 0).collect();
+        let unused: Vec<usize> = cands
+            .iter()
+            .copied()
+            .filter(|&i| self.vars[i].uses == 0)
+            .collect();
         let i = if !unused.is_empty() && self.rng.chance(0.6) {
             unused[self.rng.below(unused.len())]
         } else {
@@ -522,7 +685,27 @@ impl<'a> Gen<'a> {
             };
             v = C::same(s, ARG_CAP, false);
         }
-        C { n: format!("({} + {})", c.n, v.n), t: format!("({} + {})", c.t, v.t), b: c.b + v.b, k: false }
+        C {
+            n: format!("({} + {})", c.n, v.n),
+            t: format!("({} + {})", c.t, v.t),
+            b: c.b + v.b,
+            k: false,
+        }
+    }
+
+    /// `(e + 0.125 * p)` for the first parameter `p` (an active value).
+    fn with_active_term(&mut self, e: C) -> C {
+        let p = &self.me.params[0];
+        let r = match p.kind {
+            PKind::Scalar => p.name.clone(),
+            _ => format!("{}[0]", p.name),
+        };
+        C {
+            n: format!("({} + 0.125 * {r})", e.n),
+            t: format!("({} + 0.125 * {r})", e.t),
+            b: e.b + 0.125 * ARG_CAP,
+            k: false,
+        }
     }
 
     fn literal(&mut self) -> C {
@@ -583,21 +766,30 @@ impl<'a> Gen<'a> {
         }
         let can_call = !self.sigs.is_empty() && !(self.in_array > 0 && self.avoid.call_in_array);
         let w = [
-            30,                                   // binary
-            3,                                    // negation
-            34,                                   // method
-            4,                                    // if expression
-            if self.me.has_k { 2 } else { 0 },    // match
-            if can_call { 7 } else { 0 },         // call
-            2,                                    // block expression
-            if self.me.has_k && !(self.in_array > 0 && self.avoid.call_in_array) { 1 } else { 0 }, // self recursion
+            30,                                // binary
+            3,                                 // negation
+            34,                                // method
+            4,                                 // if expression
+            if self.me.has_k { 2 } else { 0 }, // match
+            if can_call { 7 } else { 0 },      // call
+            2,                                 // block expression
+            if self.me.has_k && !(self.in_array > 0 && self.avoid.call_in_array) {
+                1
+            } else {
+                0
+            }, // self recursion
         ];
         match self.rng.weighted(&w) {
             0 => self.binary(depth),
             1 => {
                 let a = self.expr(depth - 1);
                 self.stats.hit("neg");
-                C { n: format!("(-{})", a.n), t: format!("(-{})", a.t), b: a.b, k: a.k }
+                C {
+                    n: format!("(-{})", a.n),
+                    t: format!("(-{})", a.t),
+                    b: a.b,
+                    k: a.k,
+                }
             }
             2 => self.method(depth),
             3 => {
@@ -638,7 +830,10 @@ impl<'a> Gen<'a> {
                 self.stats.hit("block_expr");
                 C {
                     n: format!("({{ let {name} = {}; {name} * {name} + {} }})", a.n, b.n),
-                    t: format!("({{ let {name} = tr::m({}); {name} * {name} + {} }})", a.t, b.t),
+                    t: format!(
+                        "({{ let {name} = tr::m({}); {name} * {name} + {} }})",
+                        a.t, b.t
+                    ),
                     b: a.b * a.b + b.b,
                     k: a.k && b.k,
                 }
@@ -775,9 +970,19 @@ impl<'a> Gen<'a> {
                 // singularity); its sign is recorded, so is the cut.
                 let (cn, ct) = (msg(&o.n, o.k, "cos", &[]), msg(&o.t, o.k, "cos", &[]));
                 let o = if self.rng.chance(0.5) {
-                    C { n: format!("({cn} + 1.5)"), t: format!("({ct} + 1.5)"), b: 2.5, k: false }
+                    C {
+                        n: format!("({cn} + 1.5)"),
+                        t: format!("({ct} + 1.5)"),
+                        b: 2.5,
+                        k: false,
+                    }
                 } else {
-                    C { n: format!("(-{cn} - 1.5)"), t: format!("(-{ct} - 1.5)"), b: 2.5, k: false }
+                    C {
+                        n: format!("(-{cn} - 1.5)"),
+                        t: format!("(-{ct} - 1.5)"),
+                        b: 2.5,
+                        k: false,
+                    }
                 };
                 self.call_method(m, &a, &[&o], std::f64::consts::PI)
             }
@@ -808,7 +1013,12 @@ impl<'a> Gen<'a> {
             "ln_1p" => {
                 if self.rng.chance(0.5) {
                     let a = self.sq(a, 3.0);
-                    let p = C { n: format!("({} * {})", a.n, a.n), t: format!("({} * {})", a.t, a.t), b: a.b * a.b, k: a.k };
+                    let p = C {
+                        n: format!("({} * {})", a.n, a.n),
+                        t: format!("({} * {})", a.t, a.t),
+                        b: a.b * a.b,
+                        k: a.k,
+                    };
                     self.call_method(m, &p, &[], 2.31)
                 } else {
                     let a = self.sq(a, 0.8);
@@ -827,7 +1037,12 @@ impl<'a> Gen<'a> {
                 let p = if self.rng.chance(0.5) {
                     p
                 } else {
-                    C { n: format!("(-{})", p.n), t: format!("(-{})", p.t), b: p.b, k: p.k }
+                    C {
+                        n: format!("(-{})", p.n),
+                        t: format!("(-{})", p.t),
+                        b: p.b,
+                        k: p.k,
+                    }
                 };
                 self.call_method(m, &p, &[], 2.2)
             }
@@ -843,7 +1058,12 @@ impl<'a> Gen<'a> {
                     0 | 1 => {
                         let n = self.rng.below(5) as i32;
                         let nn = C::same(format!("{n}"), 0.0, false);
-                        self.call_method(m, &a, &[&nn], 5.1)
+                        if n <= 1 && self.avoid.powi_zero {
+                            let p = self.pos(a, 0.5);
+                            self.call_method(m, &p, &[&nn], 2.75)
+                        } else {
+                            self.call_method(m, &a, &[&nn], 5.1)
+                        }
                     }
                     2 => {
                         let n = -(1 + self.rng.below(2) as i32);
@@ -856,7 +1076,12 @@ impl<'a> Gen<'a> {
                             self.stats.hit("powi_k");
                             if self.rng.chance(0.5) {
                                 let kk = C::same("k".into(), 0.0, false);
-                                self.call_method(m, &a, &[&kk], 3.4)
+                                if self.avoid.powi_zero {
+                                    let p = self.pos(a, 0.5);
+                                    self.call_method(m, &p, &[&kk], 20.8)
+                                } else {
+                                    self.call_method(m, &a, &[&kk], 3.4)
+                                }
                             } else {
                                 let p = self.pos(a, 0.5);
                                 let kk = C::same("(k - 1)".into(), 0.0, false);
@@ -900,7 +1125,12 @@ impl<'a> Gen<'a> {
                 let s = self.call_method(m, &a, &[], 1.0);
                 let c = self.expr(depth - 1);
                 let c = self.sq(c, MUL_CAP);
-                C { n: format!("({} * {})", s.n, c.n), t: format!("({} * {})", s.t, c.t), b: c.b, k: false }
+                C {
+                    n: format!("({} * {})", s.n, c.n),
+                    t: format!("({} * {})", s.t, c.t),
+                    b: c.b,
+                    k: false,
+                }
             }
             "mul_add" => {
                 let a = self.sq(a, MUL_CAP);
@@ -921,8 +1151,18 @@ impl<'a> Gen<'a> {
                     // bounds around an active centre: lo <= hi always
                     let c = self.expr(depth - 1);
                     let c = self.sq(c, 3.0);
-                    let lo = C { n: format!("({} - 0.5)", c.n), t: format!("({} - 0.5)", c.t), b: c.b + 0.5, k: false };
-                    let hi = C { n: format!("({} + 0.75)", c.n), t: format!("({} + 0.75)", c.t), b: c.b + 0.75, k: false };
+                    let lo = C {
+                        n: format!("({} - 0.5)", c.n),
+                        t: format!("({} - 0.5)", c.t),
+                        b: c.b + 0.5,
+                        k: false,
+                    };
+                    let hi = C {
+                        n: format!("({} + 0.75)", c.n),
+                        t: format!("({} + 0.75)", c.t),
+                        b: c.b + 0.75,
+                        k: false,
+                    };
                     self.stats.hit("clamp_active_bounds");
                     self.call_method(m, &a, &[&lo, &hi], c.b + 0.75)
                 }
@@ -933,7 +1173,12 @@ impl<'a> Gen<'a> {
                 // usually mixed with something smooth
                 if self.rng.chance(0.7) {
                     let s = self.expr(depth - 1);
-                    C { n: format!("({} + {})", r.n, s.n), t: format!("({} + {})", r.t, s.t), b: b + s.b, k: false }
+                    C {
+                        n: format!("({} + {})", r.n, s.n),
+                        t: format!("({} + {})", r.t, s.t),
+                        b: b + s.b,
+                        k: false,
+                    }
                 } else {
                     r
                 }
@@ -960,12 +1205,14 @@ impl<'a> Gen<'a> {
     fn slice_sources(&self) -> Vec<usize> {
         let risk = self.f5_risk();
         let f8 = self.avoid.borrow_array_param;
+        let f15 = self.avoid.borrow_local;
         self.visible(|v| {
             matches!(v.kind, VKind::Slice | VKind::Vec | VKind::Array)
                 && v.b <= ARG_CAP
                 && !v.konst
                 && (v.kind == VKind::Slice || !risk || v.top)
                 && !(f8 && v.kind == VKind::Array && v.param)
+                && !(f15 && !v.param)
         })
     }
 
@@ -974,14 +1221,22 @@ impl<'a> Gen<'a> {
         // callees whose slice parameters can be served here
         let no_literal = self.f5_risk();
         let have_slices = !self.slice_sources().is_empty();
+        let room = COST_CAP - self.cost;
+        let mult = self.mult;
         let ok: Vec<usize> = (0..self.sigs.len())
-            .filter(|&j| have_slices || !no_literal || self.sigs[j].params.iter().all(|p| p.kind != PKind::Slice))
+            .filter(|&j| {
+                have_slices
+                    || !no_literal
+                    || self.sigs[j].params.iter().all(|p| p.kind != PKind::Slice)
+            })
+            .filter(|&j| self.sigs[j].cost * mult <= room)
             .collect();
         if ok.is_empty() {
             return self.leaf();
         }
         let j = ok[self.rng.below(ok.len())];
         let sig = self.sigs[j].clone();
+        self.cost += sig.cost * self.mult;
         let mut n_args = Vec::new();
         let mut t_args = Vec::new();
         for p in &sig.params {
@@ -1069,6 +1324,10 @@ impl<'a> Gen<'a> {
 
     /// `(if k > 0 { self(args, k - 1).tanh() * L } else { e })`.
     fn recursion(&mut self, depth: u32) -> C {
+        if self.recursed || self.loop_depth > 0 {
+            return self.leaf();
+        }
+        self.recursed = true;
         self.in_branch += 1;
         let c = self.recursion_inner(depth);
         self.in_branch -= 1;
@@ -1118,13 +1377,29 @@ impl<'a> Gen<'a> {
 
     fn cond(&mut self, depth: u32) -> C {
         let d = depth.max(1);
-        match self.rng.weighted(&[10, if self.me.has_k { 4 } else { 0 }, if self.idx.is_empty() { 0 } else { 3 }, 2, 2]) {
+        match self.rng.weighted(&[
+            10,
+            if self.me.has_k { 4 } else { 0 },
+            if self.idx.is_empty() { 0 } else { 3 },
+            2,
+            2,
+        ]) {
             0 => {
                 let a = self.expr(d - 1);
-                let b = if self.rng.chance(0.5) { self.literal() } else { self.expr(d - 1) };
-                let (op, f) = [(">", "gt"), ("<", "lt"), (">=", "ge"), ("<=", "le")][self.rng.below(4)];
+                let b = if self.rng.chance(0.5) {
+                    self.literal()
+                } else {
+                    self.expr(d - 1)
+                };
+                let (op, f) =
+                    [(">", "gt"), ("<", "lt"), (">=", "ge"), ("<=", "le")][self.rng.below(4)];
                 self.stats.hit("active_condition");
-                C { n: format!("{} {op} {}", a.n, b.n), t: format!("tr::{f}({}, {})", a.t, b.t), b: 0.0, k: false }
+                C {
+                    n: format!("{} {op} {}", a.n, b.n),
+                    t: format!("tr::{f}({}, {})", a.t, b.t),
+                    b: 0.0,
+                    k: false,
+                }
             }
             1 => {
                 self.stats.hit("inactive_condition");
@@ -1149,12 +1424,22 @@ impl<'a> Gen<'a> {
                 let b = self.cond(d - 1);
                 let op = if self.rng.chance(0.5) { "&&" } else { "||" };
                 self.stats.hit("compound_condition");
-                C { n: format!("({} {op} {})", a.n, b.n), t: format!("({} {op} {})", a.t, b.t), b: 0.0, k: false }
+                C {
+                    n: format!("({} {op} {})", a.n, b.n),
+                    t: format!("({} {op} {})", a.t, b.t),
+                    b: 0.0,
+                    k: false,
+                }
             }
             _ => {
                 let a = self.cond(d - 1);
                 self.stats.hit("not_condition");
-                C { n: format!("!({})", a.n), t: format!("!({})", a.t), b: 0.0, k: false }
+                C {
+                    n: format!("!({})", a.n),
+                    t: format!("!({})", a.t),
+                    b: 0.0,
+                    k: false,
+                }
             }
         }
     }
@@ -1162,10 +1447,7 @@ impl<'a> Gen<'a> {
     // ------------------------------------------------------------ statements
 
     fn declare(&mut self, name: String, kind: VKind, b: f64, mutable: bool, konst: bool) -> usize {
-        let shadows = self
-            .vars
-            .iter()
-            .rposition(|v| v.name == name && !v.hidden);
+        let shadows = self.vars.iter().rposition(|v| v.name == name && !v.hidden);
         if let Some(s) = shadows {
             self.vars[s].hidden = true;
         }
@@ -1218,12 +1500,17 @@ impl<'a> Gen<'a> {
     /// variable declared outside the current loop keeps its bound.
     fn stored(&mut self, i: usize, value: C) -> C {
         let frozen = self.vars[i].loop_depth < self.loop_depth;
-        let cap = if frozen { self.vars[i].b } else { VAR_CAP.max(self.vars[i].b) };
+        let cap = if frozen {
+            self.vars[i].b
+        } else {
+            VAR_CAP.max(self.vars[i].b)
+        };
         self.sq(value, cap)
     }
 
     fn stmt(&mut self, d: usize, depth: u32) -> S {
         self.budget += 1;
+        self.cost += self.mult;
         self.cur_d = d;
         let s = self.stmt_inner(d, depth);
         self.cur_d = d;
@@ -1235,22 +1522,34 @@ impl<'a> Gen<'a> {
         let in_loop = self.loop_depth > 0;
         let no_loops = deep || self.returned && self.avoid.len_after_return;
         let w = [
-            25,                                    // let
+            25,                                   // let
             if self.avoid.tuple { 0 } else { 3 }, // let tuple
-            5,                                     // let array
-            4,                                     // let vec
-            6,                                     // shadow
-            15,                                    // assign scalar
-            8,                                     // assign element
-            if deep { 0 } else { 10 },             // if
-            if no_loops { 0 } else { 8 },          // for
-            if no_loops { 0 } else { 3 },          // while (inactive)
-            if no_loops { 0 } else { 3 },          // while (active)
-            if no_loops || in_loop && self.avoid.return_in_loop { 0 } else { 2 }, // loop + break
-            if in_loop && self.avoid.return_in_loop { 0 } else { 3 }, // early return
-            if in_loop && !(self.loop_depth > 1 && self.avoid.return_in_loop) { 4 } else { 0 }, // break / continue
+            5,                                    // let array
+            4,                                    // let vec
+            6,                                    // shadow
+            15,                                   // assign scalar
+            8,                                    // assign element
+            if deep { 0 } else { 10 },            // if
+            if no_loops { 0 } else { 8 },         // for
+            if no_loops { 0 } else { 3 },         // while (inactive)
+            if no_loops { 0 } else { 3 },         // while (active)
+            if no_loops || in_loop && self.avoid.return_in_loop {
+                0
+            } else {
+                2
+            }, // loop + break
+            if in_loop && self.avoid.return_in_loop {
+                0
+            } else {
+                3
+            }, // early return
+            if in_loop && !(self.loop_depth > 1 && self.avoid.return_in_loop) {
+                4
+            } else {
+                0
+            }, // break / continue
             if deep || !self.me.has_k { 0 } else { 2 }, // match statement
-            1,                                     // assert!
+            1,                                    // assert!
         ];
         let ed = if self.rng.chance(0.3) { 3 } else { 2 };
         let mut s = S::default();
@@ -1261,7 +1560,11 @@ impl<'a> Gen<'a> {
                 let mutable = self.rng.chance(0.5);
                 let name = self.name("v");
                 let m = if mutable { "mut " } else { "" };
-                s.line(d, format!("let {m}{name} = {};", e.n), format!("let {m}{name} = tr::m({});", e.t));
+                s.line(
+                    d,
+                    format!("let {m}{name} = {};", e.n),
+                    format!("let {m}{name} = tr::m({});", e.t),
+                );
                 self.declare(name, VKind::Scalar, e.b, mutable, e.k);
                 self.stats.hit("let");
             }
@@ -1299,8 +1602,20 @@ impl<'a> Gen<'a> {
                         let k = es.iter().all(|e| e.k);
                         s.line(
                             d,
-                            format!("let mut {name} = [{}];", es.iter().map(|e| e.n.clone()).collect::<Vec<_>>().join(", ")),
-                            format!("let mut {name} = [{}];", es.iter().map(|e| format!("tr::m({})", e.t)).collect::<Vec<_>>().join(", ")),
+                            format!(
+                                "let mut {name} = [{}];",
+                                es.iter()
+                                    .map(|e| e.n.clone())
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
+                            format!(
+                                "let mut {name} = [{}];",
+                                es.iter()
+                                    .map(|e| format!("tr::m({})", e.t))
+                                    .collect::<Vec<_>>()
+                                    .join(", ")
+                            ),
                         );
                         self.declare(name, VKind::Array, b, true, k);
                     }
@@ -1311,7 +1626,11 @@ impl<'a> Gen<'a> {
                             self.declare(name, VKind::Array, 1.0, true, true);
                         } else {
                             let i = self.pick_var(&c);
-                            let (src, b, k) = (self.vars[i].name.clone(), self.vars[i].b, self.vars[i].konst);
+                            let (src, b, k) = (
+                                self.vars[i].name.clone(),
+                                self.vars[i].b,
+                                self.vars[i].konst,
+                            );
                             s.both(d, format!("let mut {name} = {src};"));
                             self.declare(name, VKind::Array, b, true, k);
                             self.stats.hit("array_copy");
@@ -1334,7 +1653,16 @@ impl<'a> Gen<'a> {
                     for _ in 0..3 {
                         let e = self.expr(ed - 1);
                         let e = self.sq(e, VAR_CAP);
-                        s.line(d, format!("{name}.push({});", e.n), format!("{name}.push(tr::m({}));", e.t));
+                        let e = if self.avoid.const_push {
+                            self.with_active_term(e)
+                        } else {
+                            e
+                        };
+                        s.line(
+                            d,
+                            format!("{name}.push({});", e.n),
+                            format!("{name}.push(tr::m({}));", e.t),
+                        );
                         b = b.max(e.b);
                         k &= e.k;
                     }
@@ -1350,19 +1678,31 @@ impl<'a> Gen<'a> {
                 let i = self.pick_var(&c);
                 let name = self.vars[i].name.clone();
                 let e = self.expr(ed);
-                let e = C { n: format!("({} + {name})", e.n), t: format!("({} + {name})", e.t), b: e.b + self.vars[i].b, k: false };
+                let k = e.k && self.vars[i].konst;
+                let e = C {
+                    n: format!("({} + {name})", e.n),
+                    t: format!("({} + {name})", e.t),
+                    b: e.b + self.vars[i].b,
+                    k,
+                };
                 let e = self.sq(e, VAR_CAP);
                 let mutable = self.rng.chance(0.3);
                 let m = if mutable { "mut " } else { "" };
-                s.line(d, format!("let {m}{name} = {};", e.n), format!("let {m}{name} = tr::m({});", e.t));
-                self.declare(name, VKind::Scalar, e.b, mutable, e.k && self.vars[i].konst);
+                s.line(
+                    d,
+                    format!("let {m}{name} = {};", e.n),
+                    format!("let {m}{name} = tr::m({});", e.t),
+                );
+                self.declare(name, VKind::Scalar, e.b, mutable, e.k);
                 self.stats.hit("shadow");
             }
             5 => {
                 let cur = self.loop_ids.last().copied();
                 // accumulators of the current loop
                 let accs: Vec<usize> = (0..self.vars.len())
-                    .filter(|&i| !self.vars[i].hidden && cur.is_some() && self.vars[i].acc_loop == cur)
+                    .filter(|&i| {
+                        !self.vars[i].hidden && cur.is_some() && self.vars[i].acc_loop == cur
+                    })
                     .collect();
                 if !accs.is_empty() && self.rng.chance(0.6) {
                     let i = accs[self.rng.below(accs.len())];
@@ -1370,7 +1710,11 @@ impl<'a> Gen<'a> {
                     let e = self.sq(e, 3.0);
                     let name = self.vars[i].name.clone();
                     let op = if self.rng.chance(0.7) { "+=" } else { "-=" };
-                    s.line(d, format!("{name} {op} {};", e.n), format!("{name} {op} tr::m({});", e.t));
+                    s.line(
+                        d,
+                        format!("{name} {op} {};", e.n),
+                        format!("{name} {op} tr::m({});", e.t),
+                    );
                     self.vars[i].acc_inc += e.b;
                     self.vars[i].konst &= e.k;
                     self.stats.hit("accumulate");
@@ -1389,7 +1733,11 @@ impl<'a> Gen<'a> {
                     0 | 1 => {
                         let e = self.expr(ed);
                         let e = self.stored(i, e);
-                        s.line(d, format!("{name} = {};", e.n), format!("{name} = tr::m({});", e.t));
+                        s.line(
+                            d,
+                            format!("{name} = {};", e.n),
+                            format!("{name} = tr::m({});", e.t),
+                        );
                         self.vars[i].b = if frozen { vb } else { e.b };
                         self.vars[i].konst &= e.k;
                         self.stats.hit("assign");
@@ -1400,14 +1748,27 @@ impl<'a> Gen<'a> {
                         let e = self.sq(e, 3.0);
                         let op = if self.rng.chance(0.5) { "+=" } else { "-=" };
                         if !frozen && vb + e.b <= VAR_CAP {
-                            s.line(d, format!("{name} {op} {};", e.n), format!("{name} {op} tr::m({});", e.t));
+                            s.line(
+                                d,
+                                format!("{name} {op} {};", e.n),
+                                format!("{name} {op} tr::m({});", e.t),
+                            );
                             self.vars[i].b = vb + e.b;
                             self.stats.hit("compound_add");
                         } else {
                             let o = if op == "+=" { "+" } else { "-" };
-                            let v = C { n: format!("({name} {o} {})", e.n), t: format!("({name} {o} {})", e.t), b: vb + e.b, k: false };
+                            let v = C {
+                                n: format!("({name} {o} {})", e.n),
+                                t: format!("({name} {o} {})", e.t),
+                                b: vb + e.b,
+                                k: false,
+                            };
                             let v = self.stored(i, v);
-                            s.line(d, format!("{name} = {};", v.n), format!("{name} = tr::m({});", v.t));
+                            s.line(
+                                d,
+                                format!("{name} = {};", v.n),
+                                format!("{name} = tr::m({});", v.t),
+                            );
                             if !frozen {
                                 self.vars[i].b = v.b;
                             }
@@ -1420,12 +1781,26 @@ impl<'a> Gen<'a> {
                         let e = self.expr(ed - 1);
                         let e = self.typed(e);
                         let f = if self.rng.chance(0.5) {
-                            C { n: msg(&e.n, e.k, "cos", &[]), t: msg(&e.t, e.k, "cos", &[]), b: 1.0, k: false }
+                            C {
+                                n: msg(&e.n, e.k, "cos", &[]),
+                                t: msg(&e.t, e.k, "cos", &[]),
+                                b: 1.0,
+                                k: false,
+                            }
                         } else {
                             let e = self.sq(e, 1.0);
-                            C { n: format!("({} * 0.9)", e.n), t: format!("({} * 0.9)", e.t), b: 0.9, k: e.k }
+                            C {
+                                n: format!("({} * 0.9)", e.n),
+                                t: format!("({} * 0.9)", e.t),
+                                b: 0.9,
+                                k: e.k,
+                            }
                         };
-                        s.line(d, format!("{name} *= {};", f.n), format!("{name} *= {};", f.t));
+                        s.line(
+                            d,
+                            format!("{name} *= {};", f.n),
+                            format!("{name} *= {};", f.t),
+                        );
                         self.vars[i].konst &= f.k;
                         self.stats.hit("compound_mul");
                     }
@@ -1434,7 +1809,11 @@ impl<'a> Gen<'a> {
                         let e = self.expr(ed - 1);
                         let e = self.sq(e, MUL_CAP);
                         let p = self.pos(e, 1.0);
-                        s.line(d, format!("{name} /= {};", p.n), format!("{name} /= {};", p.t));
+                        s.line(
+                            d,
+                            format!("{name} /= {};", p.n),
+                            format!("{name} /= {};", p.t),
+                        );
                         self.vars[i].konst &= p.k;
                         self.stats.hit("compound_div");
                     }
@@ -1444,7 +1823,8 @@ impl<'a> Gen<'a> {
                 // F2: only vectors of the function's top level, declared before any return
                 let f2 = self.avoid.vec_after_return;
                 let c = self.visible(|v| {
-                    (v.kind == VKind::Array || v.kind == VKind::Vec && !(f2 && (!v.top || v.after_return)))
+                    (v.kind == VKind::Array
+                        || v.kind == VKind::Vec && !(f2 && (!v.top || v.after_return)))
                         && v.mutable
                 });
                 if c.is_empty() {
@@ -1459,19 +1839,31 @@ impl<'a> Gen<'a> {
                 if self.rng.chance(0.3) && !frozen {
                     let e = self.sq(e, 3.0);
                     if vb + e.b <= VAR_CAP {
-                        s.line(d, format!("{name}[{ix}] += {};", e.n), format!("{name}[{ix}] += tr::m({});", e.t));
+                        s.line(
+                            d,
+                            format!("{name}[{ix}] += {};", e.n),
+                            format!("{name}[{ix}] += tr::m({});", e.t),
+                        );
                         self.vars[i].b = vb + e.b;
                         self.vars[i].konst &= e.k;
                         self.stats.hit("element_add");
                         return s;
                     }
                     let e2 = self.stored(i, e);
-                    s.line(d, format!("{name}[{ix}] = {};", e2.n), format!("{name}[{ix}] = tr::m({});", e2.t));
+                    s.line(
+                        d,
+                        format!("{name}[{ix}] = {};", e2.n),
+                        format!("{name}[{ix}] = tr::m({});", e2.t),
+                    );
                     self.vars[i].b = vb.max(e2.b);
                     self.vars[i].konst &= e2.k;
                 } else {
                     let e = self.stored(i, e);
-                    s.line(d, format!("{name}[{ix}] = {};", e.n), format!("{name}[{ix}] = tr::m({});", e.t));
+                    s.line(
+                        d,
+                        format!("{name}[{ix}] = {};", e.n),
+                        format!("{name}[{ix}] = tr::m({});", e.t),
+                    );
                     if !frozen {
                         self.vars[i].b = vb.max(e.b);
                     }
@@ -1516,12 +1908,12 @@ impl<'a> Gen<'a> {
                 let i = self.name("i");
                 let slices = self.visible(|v| v.kind == VKind::Slice || v.kind == VKind::Vec);
                 let (head, max, is_usize, trips, konst_elems) = match self.rng.below(6) {
-                    0 | 1 => (format!("0..3"), 2, true, 3.0, None),
+                    0 | 1 => ("0..3".to_string(), 2, true, 3.0, None),
                     2 => {
                         let n = 2 + self.rng.below(3);
                         (format!("0..{n}"), n - 1, true, n as f64, None)
                     }
-                    3 if self.me.has_k => (format!("0..k"), 2, false, 3.0, None),
+                    3 if self.me.has_k => ("0..k".to_string(), 2, false, 3.0, None),
                     4 if !slices.is_empty() && !(self.returned && self.avoid.len_after_return) => {
                         let v = self.vars[slices[self.rng.below(slices.len())]].name.clone();
                         self.stats.hit("for_len");
@@ -1531,9 +1923,18 @@ impl<'a> Gen<'a> {
                         let vals: Vec<f64> = (0..3).map(|_| self.rng.range(-1.5, 1.5)).collect();
                         let b = vals.iter().fold(0.0f64, |m, v| m.max(v.abs())) + 0.01;
                         self.stats.hit("for_over_values");
-                        (format!("[{}]", vals.iter().map(|v| lit(*v)).collect::<Vec<_>>().join(", ")), 0, false, 3.0, Some(b))
+                        (
+                            format!(
+                                "[{}]",
+                                vals.iter().map(|v| lit(*v)).collect::<Vec<_>>().join(", ")
+                            ),
+                            0,
+                            false,
+                            3.0,
+                            Some(b),
+                        )
                     }
-                    _ => (format!("(0..3).rev()"), 2, true, 3.0, None),
+                    _ => ("(0..3).rev()".to_string(), 2, true, 3.0, None),
                 };
                 let acc = if self.rng.chance(0.5) {
                     let a = self.name("acc");
@@ -1543,7 +1944,7 @@ impl<'a> Gen<'a> {
                 } else {
                     None
                 };
-                let id = self.enter_loop();
+                let id = self.enter_loop(trips);
                 if let Some(ai) = acc {
                     self.vars[ai].acc_loop = Some(id);
                 }
@@ -1553,7 +1954,11 @@ impl<'a> Gen<'a> {
                     let vi = self.declare(i.clone(), VKind::Scalar, b, false, true);
                     self.vars[vi].loop_value = true;
                 } else {
-                    self.idx.push(Ix { name: i.clone(), max, is_usize });
+                    self.idx.push(Ix {
+                        name: i.clone(),
+                        max,
+                        is_usize,
+                    });
                 }
                 let n = 1 + self.rng.below(3);
                 let mut body = S::default();
@@ -1565,7 +1970,11 @@ impl<'a> Gen<'a> {
                         let e = self.expr(2);
                         let e = self.sq(e, 3.0);
                         let a = self.vars[ai].name.clone();
-                        body.line(d + 1, format!("{a} += {};", e.n), format!("{a} += tr::m({});", e.t));
+                        body.line(
+                            d + 1,
+                            format!("{a} += {};", e.n),
+                            format!("{a} += tr::m({});", e.t),
+                        );
                         self.vars[ai].acc_inc += e.b;
                         self.vars[ai].konst &= e.k;
                     }
@@ -1584,14 +1993,22 @@ impl<'a> Gen<'a> {
             }
             9 => {
                 let c = self.name("c");
-                let lim = if self.me.has_k && self.rng.chance(0.4) { "k".to_string() } else { format!("{}", 2 + self.rng.below(2)) };
+                let lim = if self.me.has_k && self.rng.chance(0.4) {
+                    "k".to_string()
+                } else {
+                    format!("{}", 2 + self.rng.below(2))
+                };
                 s.both(d, format!("let mut {c} = 0;"));
                 s.both(d, format!("while {c} < {lim} {{"));
                 s.both(d + 1, format!("{c} += 1;"));
-                let id = self.enter_loop();
+                let id = self.enter_loop(3.0);
                 let _ = id;
                 let (len, idx_len) = (self.vars.len(), self.idx.len());
-                self.idx.push(Ix { name: c.clone(), max: 3, is_usize: false });
+                self.idx.push(Ix {
+                    name: c.clone(),
+                    max: 3,
+                    is_usize: false,
+                });
                 let n = 1 + self.rng.below(3);
                 for _ in 0..n {
                     let st = self.stmt(d + 1, depth - 1);
@@ -1607,15 +2024,23 @@ impl<'a> Gen<'a> {
                 let t = self.name("t");
                 let e = self.expr(2);
                 let e = self.sq(e, 1.0);
-                s.line(d, format!("let mut {t} = {};", e.n), format!("let mut {t} = tr::m({});", e.t));
+                s.line(
+                    d,
+                    format!("let mut {t} = {};", e.n),
+                    format!("let mut {t} = tr::m({});", e.t),
+                );
                 let lim = [1.0, 1.5, 2.0][self.rng.below(3)];
-                let id = self.enter_loop();
+                let id = self.enter_loop(10.0);
                 let _ = id;
                 let (len, idx_len) = (self.vars.len(), self.idx.len());
                 // inside: t is readable, not writable
                 let ti = self.declare(t.clone(), VKind::Scalar, lim + 1.25, false, false);
                 self.vars[ti].loop_depth = self.loop_depth;
-                s.line(d, format!("while {t} < {} {{", lit(lim)), format!("while tr::lt({t}, {}) {{", lit(lim)));
+                s.line(
+                    d,
+                    format!("while {t} < {} {{", lit(lim)),
+                    format!("while tr::lt({t}, {}) {{", lit(lim)),
+                );
                 let inc = self.expr(2);
                 let inc = self.sq(inc, 1.0);
                 s.line(
@@ -1640,10 +2065,18 @@ impl<'a> Gen<'a> {
                 s.both(d, format!("let mut {c} = 0;"));
                 s.both(d, "loop {");
                 s.both(d + 1, format!("{c} += 1;"));
-                let id = self.enter_loop();
+                // the guard comes first: a `continue` in the body cannot skip it
+                s.both(d + 1, format!("if {c} > {lim} {{"));
+                s.both(d + 2, "break;");
+                s.both(d + 1, "}");
+                let id = self.enter_loop(lim as f64);
                 let _ = id;
                 let (len, idx_len) = (self.vars.len(), self.idx.len());
-                self.idx.push(Ix { name: c.clone(), max: lim, is_usize: false });
+                self.idx.push(Ix {
+                    name: c.clone(),
+                    max: lim,
+                    is_usize: false,
+                });
                 let n = 1 + self.rng.below(3);
                 for _ in 0..n {
                     let st = self.stmt(d + 1, depth - 1);
@@ -1651,11 +2084,20 @@ impl<'a> Gen<'a> {
                 }
                 let cond = if self.rng.chance(0.5) {
                     let cc = self.cond(1);
-                    C { n: format!("{c} >= {lim} || {}", cc.n), t: format!("{c} >= {lim} || {}", cc.t), b: 0.0, k: false }
+                    C {
+                        n: format!("{c} >= {lim} || {}", cc.n),
+                        t: format!("{c} >= {lim} || {}", cc.t),
+                        b: 0.0,
+                        k: false,
+                    }
                 } else {
                     C::same(format!("{c} >= {lim}"), 0.0, false)
                 };
-                s.line(d + 1, format!("if {} {{", cond.n), format!("if {} {{", cond.t));
+                s.line(
+                    d + 1,
+                    format!("if {} {{", cond.n),
+                    format!("if {} {{", cond.t),
+                );
                 s.both(d + 2, "break;");
                 s.both(d + 1, "}");
                 self.truncate(len, idx_len);
@@ -1670,19 +2112,32 @@ impl<'a> Gen<'a> {
                 self.in_branch -= 1;
                 self.ret_bound = self.ret_bound.max(e.b);
                 s.line(d, format!("if {} {{", c.n), format!("if {} {{", c.t));
-                s.line(d + 1, format!("return {};", e.n), format!("return {};", e.t));
+                s.line(
+                    d + 1,
+                    format!("return {};", e.n),
+                    format!("return {};", e.t),
+                );
                 s.both(d, "}");
                 self.returned = true;
-                self.stats.hit(if in_loop { "return_in_loop" } else { "early_return" });
+                self.stats.hit(if in_loop {
+                    "return_in_loop"
+                } else {
+                    "early_return"
+                });
             }
             13 => {
                 let c = self.cond(1);
                 let no_continue = self.loop_depth > 1 && self.avoid.nested_continue;
-                let kw = if self.rng.chance(0.5) || no_continue { "break" } else { "continue" };
+                let kw = if self.rng.chance(0.5) || no_continue {
+                    "break"
+                } else {
+                    "continue"
+                };
                 s.line(d, format!("if {} {{", c.n), format!("if {} {{", c.t));
                 s.both(d + 1, format!("{kw};"));
                 s.both(d, "}");
-                self.stats.hit(if kw == "break" { "break" } else { "continue" });
+                self.stats
+                    .hit(if kw == "break" { "break" } else { "continue" });
             }
             14 => {
                 let before = self.bounds();
@@ -1728,7 +2183,9 @@ impl<'a> Gen<'a> {
 
     /// Enters a loop: every mutable variable declared outside keeps, inside,
     /// the bound it has at the loop's start, raised to `VAR_CAP`.
-    fn enter_loop(&mut self) -> usize {
+    fn enter_loop(&mut self, trips: f64) -> usize {
+        self.mults.push(self.mult);
+        self.mult *= trips;
         self.loop_depth += 1;
         let id = self.next_loop_id;
         self.next_loop_id += 1;
@@ -1742,6 +2199,7 @@ impl<'a> Gen<'a> {
     }
 
     fn leave_loop(&mut self) {
+        self.mult = self.mults.pop().unwrap();
         self.loop_depth -= 1;
         self.loop_ids.pop();
     }
@@ -1807,9 +2265,20 @@ impl<'a> Gen<'a> {
         }
         body.line(1, &tail.n, &tail.t);
         let bound = tail.b.max(self.ret_bound);
+        // one recursive call per level, k <= 3 levels
+        self.me.cost = if self.recursed {
+            (self.cost + 1.0) * 4.0
+        } else {
+            self.cost + 1.0
+        };
         (
             format!("{head}{}}}\n", body.n),
-            format!("pub fn {}({}) -> f64 {{\n{}}}\n", self.me.name, params.join(", "), body.t),
+            format!(
+                "pub fn {}({}) -> f64 {{\n{}}}\n",
+                self.me.name,
+                params.join(", "),
+                body.t
+            ),
             bound,
         )
     }
