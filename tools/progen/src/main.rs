@@ -129,6 +129,16 @@ fn main() {
     match &args.out {
         Some(path) => {
             std::fs::write(path, &out).unwrap_or_else(|e| panic!("writing {path}: {e}"));
+            // the workspace's CI runs `cargo fmt --check`: the file is written formatted
+            match std::process::Command::new("rustfmt")
+                .args(["--edition", "2021", path])
+                .status()
+            {
+                Ok(s) if s.success() => {}
+                other => eprintln!(
+                    "progen: warning: rustfmt {path} failed ({other:?}); the file is not formatted"
+                ),
+            }
             eprintln!("progen: wrote {} functions to {path}", args.count);
             eprintln!("{}", stats.report());
         }
