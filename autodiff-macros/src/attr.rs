@@ -140,6 +140,12 @@ pub fn parse_attr(attr: &syn::Attribute) -> syn::Result<Args> {
 pub struct CustomArgs {
     pub reverse: Option<syn::Path>,
     pub forward: Option<syn::Path>,
+    /// A first-order shortcut beside `reverse`: `p(args) -> (value, closure)`
+    /// where the closure maps the output's cotangent to the adjoints of the
+    /// differentiable parameters. Callers' reverse sweeps use it (so the rule
+    /// can keep what the forward computation made); higher orders still go
+    /// through `reverse`.
+    pub pullback: Option<syn::Path>,
     pub span: proc_macro2::Span,
 }
 
@@ -149,6 +155,7 @@ impl Parse for CustomArgs {
         let mut args = CustomArgs {
             reverse: None,
             forward: None,
+            pullback: None,
             span,
         };
         let list = Punctuated::<syn::MetaNameValue, Token![,]>::parse_terminated(input)?;
@@ -170,10 +177,11 @@ impl Parse for CustomArgs {
             let slot = match key.as_str() {
                 "reverse" => &mut args.reverse,
                 "forward" => &mut args.forward,
+                "pullback" => &mut args.pullback,
                 _ => {
                     return Err(syn::Error::new_spanned(
                         &nv.path,
-                        format!("unknown option `{key}`; expected `reverse = rule` and/or `forward = rule`"),
+                        format!("unknown option `{key}`; expected `reverse = rule` and/or `forward = rule` (and optionally `pullback = rule`)"),
                     ));
                 }
             };
@@ -184,6 +192,12 @@ impl Parse for CustomArgs {
                 ));
             }
             *slot = Some(path);
+        }
+        if let (Some(p), None) = (&args.pullback, &args.reverse) {
+            return Err(syn::Error::new_spanned(
+                p,
+                "`pullback = rule` is a shortcut beside `reverse = rule`: give the reverse rule too (it is what second derivatives go through)",
+            ));
         }
         if args.reverse.is_none() && args.forward.is_none() {
             return Err(syn::Error::new(

@@ -178,16 +178,7 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     // Lower once up front so user mistakes are reported against user code,
     // all of them, even when the signature has mistakes too. A function with a
     // custom rule may have a body outside the subset: that is what rules are for.
-    let tensor_in_signature = source
-        .sig
-        .inputs
-        .iter()
-        .any(|a| matches!(a, FnArg::Typed(pt) if mentions_tensor(&pt.ty)))
-        || matches!(&source.sig.output, ReturnType::Type(_, t) if mentions_tensor(t));
-    let body_ok = if tensor_in_signature {
-        // Its body would only report consequences of the same mistake.
-        false
-    } else {
+    let body_ok = {
         let mut errs = Vec::new();
         let low = lower_fn(&source, &mut errs);
         if errs.is_empty() && errors.is_empty() {
@@ -202,7 +193,7 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     // The body has a mistake the macro reported: emit the function with a
     // stub body, so rustc does not report the same construct a second time.
     let mut emitted_source = source.clone();
-    if !body_ok && !custom && !tensor_in_signature {
+    if !body_ok && !custom {
         emitted_source.block = syn::parse_quote!({
             ::core::panic!("#[differentiate] rejected this function's body; see the compile error")
         });
@@ -440,7 +431,11 @@ fn custom_level(ctx: &mut Ctx, f: &ItemFn, c: &CustomArgs, body_ok: bool) {
             Some(rule) => {
                 let mut errs = Vec::new();
                 let low = lower_fn(f, &mut errs);
-                let adapters = rule_adapters(f, &low, mode, rule, &ctx.base);
+                let pullback = match mode {
+                    Mode::Reverse => c.pullback.as_ref(),
+                    Mode::Forward => None,
+                };
+                let adapters = rule_adapters(f, &low, mode, rule, pullback, &ctx.base);
                 ctx.extra.push(adapters.check);
                 ctx.emitted.push(adapters.full.clone());
                 ctx.reexports.push((
@@ -480,6 +475,7 @@ fn rule_adapters(
     low: &Lowered,
     mode: Mode,
     rule: &syn::Path,
+    pullback_rule: Option<&syn::Path>,
     base: &syn::Ident,
 ) -> Adapters {
     let vis = &f.vis;
@@ -582,21 +578,35 @@ fn rule_adapters(
             let pb_name = pullback_name(base, "");
             let call_args = low.params.iter().map(|p| {
                 let x = &p.ident;
-                if p.dtype.by_value() {
+                if p.dtype.by_value() || matches!(p.ty, syn::Type::Reference(_)) {
+                    // A reference is copied: `.clone()` would clone its referent.
                     quote!(#x)
                 } else {
                     quote!(#x.clone())
                 }
             });
-            let pullback = quote! {
-                #[doc(hidden)] #allow
-                #vis fn #pb_name #pg (#(#pparams),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#all_adjs,)*) + #capture) #wc {
-                    let value = #fname(#(#call_args),*);
-                    (value, move |#seed: &#ret_adj| {
-                        let (_, #(#outs),*) = #callee(#(#names,)* #seed_arg);
-                        (#(#all,)*)
-                    })
-                }
+            let pullback = match pullback_rule {
+                // The rule's own forward computation and closure.
+                Some(p) => quote! {
+                    #[doc(hidden)] #allow
+                    #vis fn #pb_name #pg (#(#pparams),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#all_adjs,)*) + #capture) #wc {
+                        let (value, pullback) = #p(#(#names),*);
+                        (value, move |#seed: &#ret_adj| {
+                            let (#(#outs,)*) = pullback(#seed_arg);
+                            (#(#all,)*)
+                        })
+                    }
+                },
+                None => quote! {
+                    #[doc(hidden)] #allow
+                    #vis fn #pb_name #pg (#(#pparams),*) -> (#ret_ty, impl ::core::ops::FnOnce(&#ret_adj) -> (#(#all_adjs,)*) + #capture) #wc {
+                        let value = #fname(#(#call_args),*);
+                        (value, move |#seed: &#ret_adj| {
+                            let (_, #(#outs),*) = #callee(#(#names,)* #seed_arg);
+                            (#(#all,)*)
+                        })
+                    }
+                },
             };
             (fn_ty, user, full, Some(pullback))
         }
@@ -687,12 +697,6 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
                     errors.push(syn::Error::new_spanned(r, "`&mut` parameters are not supported: the engine cannot follow mutation through a reference; take the value and return the result"));
                 }
             }
-            if mentions_tensor(&pt.ty) {
-                errors.push(syn::Error::new_spanned(
-                    &pt.ty,
-                    "`Tensor` parameters are not supported inside differentiated functions yet: pass the data as `&[F]` or `Vec<F>` (the tensor's `as_slice()`), with its shape as integers",
-                ));
-            }
             if let syn::Type::Ptr(p) = &*pt.ty {
                 errors.push(syn::Error::new(
                     p.span(),
@@ -709,15 +713,7 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
             ));
             None
         }
-        ReturnType::Type(_, t) => {
-            if mentions_tensor(t) {
-                errors.push(syn::Error::new_spanned(
-                    t,
-                    "returning a `Tensor` from a differentiated function is not supported yet: return a `Vec<F>` (build the tensor from it outside)",
-                ));
-            }
-            Some((t.span(), DType::of(t, &floats)))
-        }
+        ReturnType::Type(_, t) => Some((t.span(), DType::of(t, &floats))),
     };
     for level in levels {
         if let Some(wrt) = &level.wrt {
@@ -779,13 +775,6 @@ fn check_activity(low: &Lowered, errors: &mut Vec<syn::Error>) {
             }
         }
     });
-}
-
-/// Tensors in differentiated code come with their own rules (a later step).
-fn mentions_tensor(ty: &syn::Type) -> bool {
-    let mut ids = std::collections::HashSet::new();
-    crate::lower::collect_idents(ty.to_token_stream(), &mut ids);
-    ids.contains("Tensor")
 }
 
 /// Does the body call the function itself (or one of its generated entries)?

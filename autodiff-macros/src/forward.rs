@@ -163,7 +163,9 @@ impl<'g, 'a> Forward<'g, 'a> {
                     None
                 }
             }
-            Rhs::Field(a, i) => g.da(a).map(|d| quote!(#d.#i)),
+            Rhs::Field(a, i @ syn::Member::Unnamed(_)) => g.da(a).map(|d| quote!(#d.#i)),
+            // A struct's field is cloned out of the (borrowed) tangent struct.
+            Rhs::Field(a, i) => g.da(a).map(|d| quote!(#d.#i.clone())),
             Rhs::Tuple(xs) => {
                 if xs.iter().all(|a| g.da(a).is_none()) {
                     return None;

@@ -173,6 +173,13 @@ impl<'a> Gen<'a> {
     pub fn zero_kind(&self, k: &Kind, value: impl FnOnce() -> TokenStream) -> TokenStream {
         match const_zero(k) {
             Some(z) => z,
+            // A distinct name, so `fold_zero_inits` can drop a tensor zero
+            // whose first use adds a contribution (always a tensor).
+            None if *k == Kind::Tensor => {
+                let rt = rt();
+                let v = value();
+                quote!(#rt::zero_tensor_like(&#v))
+            }
             None => {
                 let rt = rt();
                 let v = value();
@@ -235,9 +242,14 @@ impl<'a> Gen<'a> {
                 let idx = idx.iter().map(|i| self.a(i));
                 quote!(#b #([#idx])*)
             }
-            Rhs::Field(a, i) => {
+            Rhs::Field(a, i @ syn::Member::Unnamed(_)) => {
                 let a = self.recv(a);
                 quote!(#a.#i)
+            }
+            // A struct's field is cloned: the struct (often borrowed) stays whole.
+            Rhs::Field(a, i) => {
+                let a = self.recv(a);
+                quote!(#a.#i.clone())
             }
             Rhs::Tuple(xs) => {
                 let xs = xs.iter().map(|a| self.a(a));
@@ -326,6 +338,8 @@ fn is_float_literal(e: &syn::Expr) -> bool {
 pub fn const_zero(k: &Kind) -> Option<TokenStream> {
     match k {
         Kind::Float => Some(float_lit("0.0")),
+        // An array of integers (a shape) has no derivative at all.
+        Kind::Array(e, _) if e.never_active() => Some(quote!(())),
         Kind::Array(e, n) => {
             let z = const_zero(e)?;
             Some(quote!([#z; #n]))
@@ -428,6 +442,28 @@ pub fn fold_zero_inits(ts: TokenStream) -> TokenStream {
             },
             _ => None,
         };
+        let tensor_zero = match &stmts[i] {
+            syn::Stmt::Local(l) => match (&l.pat, &l.init) {
+                (syn::Pat::Ident(pi), Some(init))
+                    if pi.ident.to_string().starts_with("d_")
+                        && is_call_of(&init.expr, "zero_tensor_like") =>
+                {
+                    Some(pi.ident.clone())
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        if let Some(name) = tensor_zero {
+            // `let mut d_v = zero; accumulate(&mut d_v, e);` -> `let mut d_v = e;`
+            let first = (i + 1..stmts.len()).find(|&j| mentions(&stmts[j], &name));
+            if let Some(e) = first.and_then(|j| accumulate_on(&stmts[j], &name)) {
+                let j = first.unwrap();
+                stmts[j] = syn::parse_quote!(let mut #name = #e;);
+                stmts.remove(i);
+                continue;
+            }
+        }
         if let Some(name) = name {
             let first = (i + 1..stmts.len()).find(|&j| mentions(&stmts[j], &name));
             if let Some(j) = first {
@@ -460,6 +496,38 @@ fn mentions(s: &syn::Stmt, name: &syn::Ident) -> bool {
     let mut set = HashSet::new();
     crate::lower::collect_idents(quote!(#s), &mut set);
     set.contains(&name.to_string())
+}
+
+/// Is `e` a call of a function whose path ends in `name`?
+fn is_call_of(e: &syn::Expr, name: &str) -> bool {
+    match e {
+        syn::Expr::Call(c) => {
+            matches!(&*c.func, syn::Expr::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == name))
+        }
+        _ => false,
+    }
+}
+
+/// `accumulate(&mut name, e);` (e not reading `name`) -> e.
+fn accumulate_on(s: &syn::Stmt, name: &syn::Ident) -> Option<syn::Expr> {
+    let syn::Stmt::Expr(e @ syn::Expr::Call(c), Some(_)) = s else {
+        return None;
+    };
+    if !is_call_of(e, "accumulate") || c.args.len() != 2 {
+        return None;
+    }
+    let syn::Expr::Reference(r) = &c.args[0] else {
+        return None;
+    };
+    match &*r.expr {
+        syn::Expr::Path(p) if r.mutability.is_some() && p.path.is_ident(name) => {}
+        _ => return None,
+    }
+    let value = c.args[1].clone();
+    if mentions(&syn::Stmt::Expr(value.clone(), None), name) {
+        return None;
+    }
+    Some(value)
 }
 
 /// `name += e;` -> (false, e); `name -= e;` -> (true, e).

@@ -29,6 +29,9 @@ pub enum Kind {
     Slice(Box<Kind>),
     /// A tuple.
     Tuple(Vec<Kind>),
+    /// A `Tensor<F>` (of the runtime): its arithmetic and methods are calls
+    /// of the runtime's tensor operations, which carry their own rules.
+    Tensor,
     /// A closure returned by a pullback.
     Closure,
     /// A value whose type the engine cannot see (a call's result, a user type).
@@ -43,6 +46,7 @@ impl PartialEq for Kind {
             | (Kind::Int, Kind::Int)
             | (Kind::Bool, Kind::Bool)
             | (Kind::Closure, Kind::Closure)
+            | (Kind::Tensor, Kind::Tensor)
             | (Kind::Unknown, Kind::Unknown) => true,
             (Kind::Array(a, n), Kind::Array(b, m)) => {
                 a == b && n.to_token_stream().to_string() == m.to_token_stream().to_string()
@@ -174,8 +178,8 @@ pub enum Rhs {
     Pop(VarId),
     /// `base[i][j]...`
     Index(VarId, Vec<Atom>),
-    /// `t.0`
-    Field(Atom, syn::Index),
+    /// `t.0`, `p.weights`
+    Field(Atom, syn::Member),
     Tuple(Vec<Atom>),
     Array(Vec<Atom>),
     /// `vec![a, b]`

@@ -67,6 +67,8 @@ const INACTIVE_METHODS: &[&str] = &[
     "is_normal",
     "to_bits",
     "total_cmp",
+    "shape",
+    "ndim",
 ];
 
 pub struct Lowerer<'a> {
@@ -269,7 +271,28 @@ impl<'a> Lowerer<'a> {
                     Kind::Bool
                 }
             }
-            Rhs::Call { .. } | Rhs::NoDiff { .. } | Rhs::ZeroLike(_) => Kind::Unknown,
+            Rhs::Call { path, .. } => match tensor_op_result(path) {
+                Some(k) => k,
+                None => Kind::Unknown,
+            },
+            Rhs::NoDiff { path, .. } if is_tensor_path(path) => Kind::Tensor,
+            // The runtime's shape helpers: integers, never active.
+            Rhs::NoDiff { path, .. }
+                if path.segments.last().is_some_and(|s| {
+                    matches!(
+                        s.ident.to_string().as_str(),
+                        "axis_len"
+                            | "last_len"
+                            | "last_axis"
+                            | "left_shape"
+                            | "right_shape"
+                            | "out_shape"
+                    )
+                }) =>
+            {
+                Kind::Int
+            }
+            Rhs::NoDiff { .. } | Rhs::ZeroLike(_) => Kind::Unknown,
             Rhs::Pop(s) => self.body.vars[*s].kind.element(),
             Rhs::Index(b, idx) => {
                 let mut k = self.body.vars[*b].kind.clone();
@@ -278,10 +301,11 @@ impl<'a> Lowerer<'a> {
                 }
                 k
             }
-            Rhs::Field(a, i) => match self.kind_of_atom(a) {
+            Rhs::Field(a, syn::Member::Unnamed(i)) => match self.kind_of_atom(a) {
                 Kind::Tuple(ks) => ks.get(i.index as usize).cloned().unwrap_or(Kind::Unknown),
                 _ => Kind::Unknown,
             },
+            Rhs::Field(_, syn::Member::Named(_)) => Kind::Unknown,
             Rhs::Tuple(xs) => Kind::Tuple(xs.iter().map(|a| self.kind_of_atom(a)).collect()),
             Rhs::Array(xs) => {
                 let n = xs.len();
@@ -498,7 +522,7 @@ impl<'a> Lowerer<'a> {
                         Pat::Ident(pi) if pi.subpat.is_none() => {
                             let kind = kinds.get(i).cloned().unwrap_or(Kind::Unknown);
                             let v = self.declare(&pi.ident, kind);
-                            out.stmts.push(Stmt::Let { var: v, rhs: Some(Rhs::Field(a.clone(), index)) });
+                            out.stmts.push(Stmt::Let { var: v, rhs: Some(Rhs::Field(a.clone(), syn::Member::Unnamed(index))) });
                         }
                         Pat::Wild(_) => {}
                         other => err(self.errors, other.span(), "only names and `_` are supported inside a tuple pattern"),
@@ -884,6 +908,9 @@ impl<'a> Lowerer<'a> {
                     }
                 }
                 let a = self.expr(&u.expr, out);
+                if op == UnOp::Neg && self.kind_of_atom(&a) == Kind::Tensor {
+                    return self.tensor_call("neg", vec![tensor_arg(a)], u.op.span());
+                }
                 Rhs::Unary(op, a)
             }
             Expr::Binary(b) => {
@@ -905,6 +932,12 @@ impl<'a> Lowerer<'a> {
                 };
                 let l = self.expr(&b.left, out);
                 let r = self.expr(&b.right, out);
+                if !matches!(op, BinOp::Other(_))
+                    && (self.kind_of_atom(&l) == Kind::Tensor
+                        || self.kind_of_atom(&r) == Kind::Tensor)
+                {
+                    return self.tensor_binary(op, l, r, b.op.span(), out);
+                }
                 if !matches!(op, BinOp::Other(_)) {
                     self.unify_float(&l, &r);
                 }
@@ -916,16 +949,10 @@ impl<'a> Lowerer<'a> {
                 Some((var, idx)) => Rhs::Index(var, idx),
                 None => Rhs::Atom(zero_atom()),
             },
-            Expr::Field(f) => match &f.member {
-                syn::Member::Unnamed(i) => {
-                    let a = self.expr(&f.base, out);
-                    Rhs::Field(a, i.clone())
-                }
-                syn::Member::Named(n) => {
-                    err(self.errors, n.span(), "field access on structs is not supported yet (it comes with `#[derive(Differentiable)]`); pass the fields as parameters");
-                    Rhs::Atom(zero_atom())
-                }
-            },
+            Expr::Field(f) => {
+                let a = self.expr(&f.base, out);
+                Rhs::Field(a, f.member.clone())
+            }
             Expr::Tuple(t) => {
                 if t.elems.is_empty() {
                     return Rhs::Atom(Atom::Const(e.clone()));
@@ -1127,6 +1154,9 @@ impl<'a> Lowerer<'a> {
                 "turbofish method calls are not supported",
             );
         }
+        if let Some(rhs) = self.tensor_method(m, out) {
+            return rhs;
+        }
         if let Some(rule) = Rules::get().lookup(&name) {
             return self.prim(
                 rule,
@@ -1177,6 +1207,197 @@ impl<'a> Lowerer<'a> {
             ),
         );
         Rhs::Atom(zero_atom())
+    }
+
+    /// `a op b` where one side is a tensor: a call of the runtime's tensor
+    /// operation (tensor-tensor operands of one shape; a scalar on either side
+    /// scales or shifts every element).
+    fn tensor_binary(&mut self, op: BinOp, l: Atom, r: Atom, span: Span, out: &mut Block) -> Rhs {
+        let (lt, rt) = (self.is_tensor_operand(&l), self.is_tensor_operand(&r));
+        let name = match op {
+            BinOp::Add => "add",
+            BinOp::Sub => "sub",
+            BinOp::Mul => "mul",
+            BinOp::Div => "div",
+            _ => {
+                err(self.errors, span, "this operator has no tensor form: tensors take `+ - * /` (elementwise) and methods such as `matmul`");
+                return Rhs::Atom(zero_atom());
+            }
+        };
+        if lt && rt {
+            return self.tensor_call(name, vec![tensor_arg(l), tensor_arg(r)], span);
+        }
+        let (t, s) = if lt { (l, r) } else { (r, l) };
+        self.mark_float(&s);
+        match (op, lt) {
+            (BinOp::Mul, _) => self.tensor_call("scale", vec![s, tensor_arg(t)], span),
+            (BinOp::Add, _) => self.tensor_call("add_scalar", vec![tensor_arg(t), s], span),
+            // t - s = t + (-s)
+            (BinOp::Sub, true) => {
+                let ns = self.bind(Rhs::Unary(UnOp::Neg, s), out);
+                self.tensor_call("add_scalar", vec![tensor_arg(t), ns], span)
+            }
+            // s - t = (-t) + s
+            (BinOp::Sub, false) => {
+                let nt = self.tensor_call("neg", vec![tensor_arg(t)], span);
+                let nt = self.bind(nt, out);
+                self.tensor_call("add_scalar", vec![tensor_arg(nt), s], span)
+            }
+            (BinOp::Div, true) => self.tensor_call("div_scalar", vec![tensor_arg(t), s], span),
+            // s / t = s * recip(t)
+            _ => {
+                let rt = self.tensor_call("recip", vec![tensor_arg(t)], span);
+                let rt = self.bind(rt, out);
+                self.tensor_call("scale", vec![s, tensor_arg(rt)], span)
+            }
+        }
+    }
+
+    /// A tensor operand: of tensor kind, or a borrowed value of unknown type
+    /// (`&p.weights`; a scalar is not borrowed for arithmetic).
+    fn is_tensor_operand(&mut self, a: &Atom) -> bool {
+        match self.kind_of_atom(a) {
+            Kind::Tensor => true,
+            Kind::Unknown if matches!(a, Atom::Ref(_)) => {
+                if let Some(v) = a.var() {
+                    self.body.vars[v].kind = Kind::Tensor;
+                }
+                true
+            }
+            _ => false,
+        }
+    }
+
+    fn mark_float(&mut self, a: &Atom) {
+        if let Atom::Var(v) = a {
+            if self.body.vars[*v].kind == Kind::Unknown {
+                self.body.vars[*v].kind = Kind::Float;
+            }
+        }
+    }
+
+    /// A call of the runtime's tensor operation `name` (`tensor_ops::name`).
+    fn tensor_call(&mut self, name: &str, args: Vec<Atom>, span: Span) -> Rhs {
+        let path = tensor_path(name, span);
+        self.callees.push(path.clone());
+        Rhs::Call { path, args }
+    }
+
+    /// `x.method(...)` on a tensor: the runtime's operation of that name.
+    /// `None` when the receiver is not a tensor (a float method, ...).
+    fn tensor_method(&mut self, m: &syn::ExprMethodCall, out: &mut Block) -> Option<Rhs> {
+        let name = m.method.to_string();
+        let known = TENSOR_METHODS.iter().find(|(n, _)| *n == name);
+        let tensor_only = TENSOR_ONLY_METHODS.contains(&name.as_str())
+            || (m.args.is_empty() && (name == "max" || name == "min"));
+        // A receiver that is a plain local or parameter is looked at without
+        // lowering it twice; anything else is lowered once here.
+        let recv_kind = match &*m.receiver {
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.lookup(&id.to_string()))
+                .map(|v| self.body.vars[v].kind.clone()),
+            Expr::Reference(r) => match &*r.expr {
+                Expr::Path(p) => p
+                    .path
+                    .get_ident()
+                    .and_then(|id| self.lookup(&id.to_string()))
+                    .map(|v| self.body.vars[v].kind.clone()),
+                _ => None,
+            },
+            _ => None,
+        };
+        if !tensor_only && recv_kind.is_some() && recv_kind != Some(Kind::Tensor) {
+            return None;
+        }
+        if !tensor_only && recv_kind.is_none() {
+            // Only a receiver of tensor kind makes a shared name (`sin`) a tensor method.
+            known?;
+            if !self.receiver_is_tensor(&m.receiver) {
+                return None;
+            }
+        }
+        let Some((_, argk)) = known else {
+            if recv_kind == Some(Kind::Tensor)
+                && !INACTIVE_METHODS.contains(&name.as_str())
+                && !matches!(name.as_str(), "clone" | "shape" | "ndim")
+            {
+                err(
+                    self.errors,
+                    m.method.span(),
+                    format!(
+                        "tensor method `{name}` has no derivative rule; supported tensor methods: {}",
+                        TENSOR_METHODS.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(" ")
+                    ),
+                );
+                return Some(Rhs::Atom(zero_atom()));
+            }
+            return None;
+        };
+        let recv = self.expr(&m.receiver, out);
+        if let Atom::Var(v) | Atom::Ref(v) = &recv {
+            if self.body.vars[*v].kind == Kind::Unknown {
+                self.body.vars[*v].kind = Kind::Tensor;
+            }
+        }
+        let mut args = vec![tensor_arg(recv)];
+        let want = match argk {
+            TArgs::None => 0,
+            TArgs::Tensor | TArgs::Float | TArgs::Int | TArgs::Shape => 1,
+        };
+        if m.args.len() != want {
+            err(
+                self.errors,
+                m.method.span(),
+                format!("tensor method `{name}` takes {want} argument(s)"),
+            );
+            return Some(Rhs::Atom(zero_atom()));
+        }
+        for a in &m.args {
+            let at = self.expr(a, out);
+            match argk {
+                TArgs::Tensor => {
+                    if let Atom::Var(v) | Atom::Ref(v) = &at {
+                        if self.body.vars[*v].kind == Kind::Unknown {
+                            self.body.vars[*v].kind = Kind::Tensor;
+                        }
+                    }
+                    args.push(tensor_arg(at));
+                }
+                TArgs::Float => {
+                    self.mark_float(&at);
+                    args.push(at);
+                }
+                _ => args.push(at),
+            }
+        }
+        Some(self.tensor_call(&name, args, m.method.span()))
+    }
+
+    /// Is this receiver expression (not a plain variable) a tensor? Only
+    /// when its kind is known without lowering it: a field or call is not.
+    fn receiver_is_tensor(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Paren(p) => self.receiver_is_tensor(&p.expr),
+            Expr::MethodCall(m) => {
+                let n = m.method.to_string();
+                TENSOR_ONLY_METHODS.contains(&n.as_str())
+                    && !matches!(n.as_str(), "sum" | "mean" | "norm" | "dot" | "logdet")
+                    || (TENSOR_METHODS.iter().any(|(k, _)| *k == n)
+                        && self.receiver_is_tensor(&m.receiver))
+            }
+            Expr::Binary(b) => {
+                self.receiver_is_tensor(&b.left) || self.receiver_is_tensor(&b.right)
+            }
+            Expr::Reference(r) => self.receiver_is_tensor(&r.expr),
+            Expr::Path(p) => p
+                .path
+                .get_ident()
+                .and_then(|id| self.lookup(&id.to_string()))
+                .is_some_and(|v| self.body.vars[v].kind == Kind::Tensor),
+            _ => false,
+        }
     }
 
     fn prim(
@@ -1315,6 +1536,33 @@ impl<'a> Lowerer<'a> {
             let n = c.args.first().map(|a| self.expr(a, out));
             return Rhs::VecNew(n);
         }
+        if n >= 2 && segs[n - 2] == "Tensor" {
+            let args: Vec<Atom> = c.args.iter().map(|a| self.expr(a, out)).collect();
+            let span = path.segments[n - 1].ident.span();
+            return match segs[n - 1].as_str() {
+                // The data may be active: a tensor operation with rules.
+                "from_vec" if args.len() == 2 => {
+                    let mut args = args;
+                    let shape = args.pop().unwrap();
+                    let data = args.pop().unwrap();
+                    self.tensor_call("from_vec", vec![tensor_arg(data), shape], span)
+                }
+                "scalar" if args.len() == 1 => self.tensor_call("scalar", args, span),
+                // Constructors from integers and constants: no derivative.
+                "zeros" | "ones" | "eye" => Rhs::NoDiff {
+                    path: path.clone(),
+                    args,
+                },
+                other => {
+                    err(
+                        self.errors,
+                        span,
+                        format!("`Tensor::{other}` is not supported in differentiated code: build the tensor with `Tensor::from_vec(data, &shape)` (differentiable in `data`), or `zeros`/`ones`/`eye`, or pass it in as a parameter"),
+                    );
+                    Rhs::Atom(zero_atom())
+                }
+            };
+        }
         if segs.iter().any(|s| s == "__private") {
             let last = segs.last().unwrap().as_str();
             let in_nodiff = segs.iter().any(|s| s == "nodiff");
@@ -1333,7 +1581,7 @@ impl<'a> Lowerer<'a> {
                     }
                     return Rhs::Atom(zero_atom());
                 }
-                "zero_like" if args.len() == 1 => {
+                "zero_like" | "zero_tensor_like" if args.len() == 1 => {
                     let a = self.expr(args[0], out);
                     return Rhs::ZeroLike(a);
                 }
@@ -1639,6 +1887,120 @@ impl<'a> Lowerer<'a> {
 }
 
 /// The variables an iterator expression draws its items from.
+/// What a tensor method takes besides its receiver.
+#[derive(Clone, Copy)]
+enum TArgs {
+    None,
+    Tensor,
+    Float,
+    Int,
+    Shape,
+}
+
+/// The methods of `Tensor` differentiated code may call, each lowered to the
+/// runtime's operation of the same name (`tensor::ad`), which carries its rules.
+const TENSOR_METHODS: &[(&str, TArgs)] = &[
+    ("sin", TArgs::None),
+    ("cos", TArgs::None),
+    ("tan", TArgs::None),
+    ("asin", TArgs::None),
+    ("acos", TArgs::None),
+    ("atan", TArgs::None),
+    ("sinh", TArgs::None),
+    ("cosh", TArgs::None),
+    ("tanh", TArgs::None),
+    ("exp", TArgs::None),
+    ("exp2", TArgs::None),
+    ("exp_m1", TArgs::None),
+    ("ln", TArgs::None),
+    ("log2", TArgs::None),
+    ("log10", TArgs::None),
+    ("ln_1p", TArgs::None),
+    ("sqrt", TArgs::None),
+    ("cbrt", TArgs::None),
+    ("recip", TArgs::None),
+    ("abs", TArgs::None),
+    ("signum", TArgs::None),
+    ("powi", TArgs::Int),
+    ("powf", TArgs::Float),
+    ("relu", TArgs::None),
+    ("sigmoid", TArgs::None),
+    ("softplus", TArgs::None),
+    ("logsumexp", TArgs::None),
+    ("softmax", TArgs::None),
+    ("log_softmax", TArgs::None),
+    ("sum", TArgs::None),
+    ("mean", TArgs::None),
+    ("norm", TArgs::None),
+    ("max", TArgs::None),
+    ("min", TArgs::None),
+    ("sum_axis", TArgs::Int),
+    ("dot", TArgs::Tensor),
+    ("matmul", TArgs::Tensor),
+    ("transpose", TArgs::None),
+    ("reshape", TArgs::Shape),
+    ("solve", TArgs::Tensor),
+    ("inverse", TArgs::None),
+    ("cholesky", TArgs::None),
+    ("logdet", TArgs::None),
+    ("to_vec", TArgs::None),
+];
+
+/// Tensor methods no float has: they make their receiver a tensor.
+const TENSOR_ONLY_METHODS: &[&str] = &[
+    "relu",
+    "sigmoid",
+    "softplus",
+    "logsumexp",
+    "softmax",
+    "log_softmax",
+    "sum",
+    "mean",
+    "norm",
+    "sum_axis",
+    "dot",
+    "matmul",
+    "transpose",
+    "reshape",
+    "solve",
+    "inverse",
+    "cholesky",
+    "logdet",
+];
+
+/// `::differentiate::__private::tensor_ops::NAME`, spanned at the operation.
+fn tensor_path(name: &str, span: Span) -> syn::Path {
+    let id = syn::Ident::new(name, span);
+    syn::parse_quote_spanned!(span=> ::differentiate::__private::tensor_ops::#id)
+}
+
+/// A tensor goes to an operation by reference.
+fn tensor_arg(a: Atom) -> Atom {
+    match a {
+        Atom::Var(v) => Atom::Ref(v),
+        other => other,
+    }
+}
+
+/// `Tensor::zeros(...)` and the like.
+fn is_tensor_path(path: &syn::Path) -> bool {
+    let n = path.segments.len();
+    n >= 2 && path.segments[n - 2].ident == "Tensor"
+}
+
+/// The kind of a tensor operation's result; `None` for other calls.
+fn tensor_op_result(path: &syn::Path) -> Option<Kind> {
+    if !path.segments.iter().any(|s| s.ident == "tensor_ops") {
+        return None;
+    }
+    let last = path.segments.last()?.ident.to_string();
+    Some(match last.as_str() {
+        "sum" | "mean" | "norm" | "max" | "min" | "dot" | "logdet" => Kind::Float,
+        "to_vec" => Kind::Vec(Box::new(Kind::Float)),
+        _ => Kind::Tensor,
+    })
+}
+
 fn iter_sources(e: &Expr) -> Vec<syn::Path> {
     match e {
         Expr::Paren(p) => iter_sources(&p.expr),

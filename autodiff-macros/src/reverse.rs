@@ -1180,6 +1180,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let seed = self.seed.clone();
         let seed_owned = match (self.conv, self.low.ret.by_value()) {
             (Conv::User, true) => quote!(#seed),
+            // A tensor or a user type: the seed is a borrowed value of the adjoint type.
+            (Conv::User, false) if matches!(self.low.ret, crate::types::DType::Other(_)) => {
+                quote!(#seed.clone())
+            }
             (Conv::User, false) => quote!(#seed.to_vec()),
             (_, true) => quote!(*#seed),
             (_, false) => quote!(#seed.clone()),
@@ -1188,7 +1192,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let seeding = match &body.result {
             Atom::Var(v) | Atom::Ref(v) if self.active(*v) => {
                 let d = &self.g.d[*v];
-                let check = if self.conv == Conv::User && !self.low.ret.by_value() {
+                let check = if self.conv == Conv::User
+                    && !self.low.ret.by_value()
+                    && !matches!(self.low.ret, crate::types::DType::Other(_))
+                {
                     quote!(#rt::check_len("derivative", "seed", #seed.len(), "the output", #result.len());)
                 } else {
                     quote!()
@@ -1719,7 +1726,14 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
                 self.acc(quote!(#db #([#idx])*), &k, d.clone())
             }
-            Rhs::Field(a, i) => match a.var() {
+            Rhs::Field(a, syn::Member::Named(name)) => match a.var() {
+                Some(v) if self.active(v) => {
+                    let da = &g.d[v];
+                    self.acc(quote!(#da.#name), &Kind::Unknown, d.clone())
+                }
+                _ => quote!(),
+            },
+            Rhs::Field(a, syn::Member::Unnamed(i)) => match a.var() {
                 Some(v) if self.active(v) => {
                     let da = &g.d[v];
                     match &self.body().vars[v].kind {

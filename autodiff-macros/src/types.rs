@@ -69,11 +69,6 @@ impl DType {
                 if p.path.segments.len() == 1 && is_inactive_name(&name) {
                     return DType::Inactive;
                 }
-                if name == "Tensor" {
-                    // Rejected by the signature check for now (tensors get their
-                    // own rules later); inactive so stubs add no second error.
-                    return DType::Inactive;
-                }
                 if name == "Option" {
                     // An optional value never carries a derivative.
                     return DType::Inactive;
@@ -150,6 +145,7 @@ impl DType {
             DType::Ref(e) => e.kind(),
             DType::Tuple(ts) => Kind::Tuple(ts.iter().map(DType::kind).collect()),
             DType::Inactive => Kind::Int,
+            DType::Other(t) if is_tensor(t) => Kind::Tensor,
             DType::Other(_) => Kind::Unknown,
         }
     }
@@ -228,5 +224,18 @@ impl DType {
             DType::Inactive => Some(quote!(())),
             _ => None,
         }
+    }
+}
+
+/// `Tensor<F>` (any path ending in `Tensor`), behind any references.
+pub fn is_tensor(ty: &Type) -> bool {
+    match ty {
+        Type::Paren(p) => is_tensor(&p.elem),
+        Type::Group(g) => is_tensor(&g.elem),
+        Type::Reference(r) => is_tensor(&r.elem),
+        Type::Path(p) if p.qself.is_none() => {
+            p.path.segments.last().is_some_and(|s| s.ident == "Tensor")
+        }
+        _ => false,
     }
 }

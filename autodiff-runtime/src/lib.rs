@@ -5,6 +5,10 @@
 #![deny(unsafe_code)]
 #![warn(missing_docs)]
 
+// The tensor operations are registered with the macros users have; generated
+// code names the runtime `::differentiate::__private`, which is this crate.
+extern crate self as differentiate;
+
 pub mod drivers;
 pub mod nodiff;
 mod real;
@@ -24,7 +28,16 @@ pub mod __private {
     pub use crate::nodiff;
     pub use crate::rules;
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
+    pub use crate::tensor::ad as tensor_ops;
     pub use crate::Real;
+
+    /// [`zero_like`] for a tensor's adjoint: the same value, a name the code
+    /// generator's clean-up recognises (a tensor adjoint whose first use adds
+    /// a contribution starts as that contribution, with no zeros allocated).
+    #[inline(always)]
+    pub fn zero_tensor_like<T: Differentiable + ?Sized>(x: &T) -> T::Adjoint {
+        x.zero_adjoint()
+    }
 
     /// Pops a value the forward sweep pushed; the reverse sweep pops exactly as
     /// many as were pushed, so an empty stack is a bug in the generator.

@@ -79,3 +79,84 @@ pub fn step<F: Real>(cond: bool, _like: F) -> F {
         F::ZERO
     }
 }
+
+// ----- shapes, for the tensor rules (`tensor::ad`) -----------------------------
+
+/// `n` as a float of `like`'s type.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::count(3, 0.0_f32), 3.0_f32);
+/// ```
+#[inline(always)]
+pub fn count<F: Real>(n: usize, _like: F) -> F {
+    F::from_usize(n)
+}
+
+/// The length of axis `axis` of `x`.
+///
+/// ```
+/// use autodiff_runtime::Tensor;
+/// assert_eq!(autodiff_runtime::nodiff::axis_len(&Tensor::<f64>::zeros(&[2, 3]), 1), 3);
+/// ```
+#[inline(always)]
+#[track_caller]
+pub fn axis_len<F: Real>(x: &crate::Tensor<F>, axis: usize) -> usize {
+    x.shape()[axis]
+}
+
+/// The length of the last axis (1 for a rank-0 tensor).
+///
+/// ```
+/// use autodiff_runtime::Tensor;
+/// assert_eq!(autodiff_runtime::nodiff::last_len(&Tensor::<f64>::zeros(&[2, 3])), 3);
+/// ```
+#[inline(always)]
+pub fn last_len<F: Real>(x: &crate::Tensor<F>) -> usize {
+    x.shape().last().copied().unwrap_or(1)
+}
+
+/// The index of the last axis (0 for a rank-0 tensor).
+///
+/// ```
+/// use autodiff_runtime::Tensor;
+/// assert_eq!(autodiff_runtime::nodiff::last_axis(&Tensor::<f64>::zeros(&[2, 3])), 1);
+/// ```
+#[inline(always)]
+pub fn last_axis<F: Real>(x: &crate::Tensor<F>) -> usize {
+    x.ndim().saturating_sub(1)
+}
+
+/// The `[m, k]` matrix shape of a left `matmul` operand (`[1, k]` for a vector).
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::left_shape(&[3]), vec![1, 3]);
+/// ```
+pub fn left_shape(s: &[usize]) -> Vec<usize> {
+    match s {
+        [k] => vec![1, *k],
+        _ => s.to_vec(),
+    }
+}
+
+/// The `[k, n]` matrix shape of a right `matmul` operand (`[k, 1]` for a vector).
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::right_shape(&[3]), vec![3, 1]);
+/// ```
+pub fn right_shape(s: &[usize]) -> Vec<usize> {
+    match s {
+        [k] => vec![*k, 1],
+        _ => s.to_vec(),
+    }
+}
+
+/// The `[m, n]` matrix shape of a `matmul` output, from its operands' shapes.
+///
+/// ```
+/// assert_eq!(autodiff_runtime::nodiff::out_shape(&[3], &[3, 4]), vec![1, 4]);
+/// ```
+pub fn out_shape(a: &[usize], b: &[usize]) -> Vec<usize> {
+    let m = if a.len() == 1 { 1 } else { a[0] };
+    let n = if b.len() == 1 { 1 } else { b[b.len() - 1] };
+    vec![m, n]
+}

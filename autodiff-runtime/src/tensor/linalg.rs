@@ -337,6 +337,19 @@ impl<F: Real> Tensor<F> {
         Ok(Lu::new(self, "logdet")?.logabsdet())
     }
 
+    /// The inverse of a square matrix (by LU); panics naming the problem
+    /// when the matrix is not square or singular.
+    ///
+    /// ```
+    /// use autodiff_runtime::Tensor;
+    /// let a = Tensor::from_vec(vec![2.0, 0.0, 0.0, 4.0], &[2, 2]);
+    /// assert_eq!(a.inverse().to_vec(), vec![0.5, 0.0, 0.0, 0.25]);
+    /// ```
+    #[track_caller]
+    pub fn inverse(&self) -> Tensor<F> {
+        self.try_inverse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     /// The inverse of a square non-singular matrix (by LU).
     ///
     /// ```

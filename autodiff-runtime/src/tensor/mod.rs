@@ -18,6 +18,7 @@
 //! assert_eq!(c.sum(), 30.0);
 //! ```
 
+pub mod ad;
 mod error;
 mod gemm;
 #[cfg(any(feature = "ndarray", feature = "nalgebra"))]

@@ -738,7 +738,7 @@ fn matmul_jvp<F: Real>(
     (c, tan)
 }
 
-fn matmul_vjp<F: Real>(
+pub(crate) fn matmul_vjp<F: Real>(
     a: &Tensor<F>,
     b: &Tensor<F>,
     g: &Tensor<F>,
@@ -836,7 +836,10 @@ fn sym_from_lower<F: Real>(a: &Tensor<F>) -> Tensor<F> {
     s
 }
 
-fn cholesky_jvp<F: Real>(a: &Tensor<F>, da: Option<&Tensor<F>>) -> (Tensor<F>, Tensor<F>) {
+pub(crate) fn cholesky_jvp<F: Real>(
+    a: &Tensor<F>,
+    da: Option<&Tensor<F>>,
+) -> (Tensor<F>, Tensor<F>) {
     let l = a.cholesky();
     let Some(da) = da else {
         let z = l.zeros_like();
@@ -863,7 +866,7 @@ fn cholesky_jvp<F: Real>(a: &Tensor<F>, da: Option<&Tensor<F>>) -> (Tensor<F>, T
 /// `S[j][i]`: `A_bar = tril(S_bar + S_bar^T)` with diagonal `S_bar[i][i]`, and
 /// zero above the diagonal. This is the exact derivative of the function as
 /// implemented, so it passes finite differences in every direction.
-fn cholesky_vjp<F: Real>(l: &Tensor<F>, g: &Tensor<F>) -> Tensor<F> {
+pub(crate) fn cholesky_vjp<F: Real>(l: &Tensor<F>, g: &Tensor<F>) -> Tensor<F> {
     let n = l.shape[0];
     let p = phi(gemm_new(
         Operand::new(l, [n, n], true),
