@@ -185,3 +185,46 @@ fn a_rule_covers_a_body_the_engine_cannot_differentiate() {
     assert!((dy - ((x * y).cos() * x * y + (x * y).sin())).abs() < 1e-15);
     assert_eq!(opaque(0.0), 0.0);
 }
+
+// `pullback = ...`: a first-order shortcut that keeps what the forward
+// computation made; second order still goes through `reverse`.
+static CUBE_PULLBACKS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[differentiate(forward)]
+#[custom_derivative(reverse = cube_vjp, forward = cube_jvp, pullback = cube_pb)]
+fn cube(x: f64) -> f64 {
+    x * x * x
+}
+
+#[differentiate(forward)]
+fn cube_vjp(x: f64, d_out: f64) -> (f64, f64) {
+    (x * x * x, 3.0 * x * x * d_out)
+}
+
+#[differentiate(forward)]
+fn cube_jvp(x: f64, d_x: f64) -> (f64, f64) {
+    (x * x * x, 3.0 * x * x * d_x)
+}
+
+fn cube_pb(x: f64) -> (f64, impl FnOnce(f64) -> (f64,)) {
+    CUBE_PULLBACKS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let sq = x * x;
+    (sq * x, move |d_out| (3.0 * sq * d_out,))
+}
+
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn cube_then_double(x: f64) -> f64 {
+    cube(x) * 2.0
+}
+
+#[test]
+fn a_pullback_rule_serves_first_order_reverse_and_the_reverse_rule_second_order() {
+    let before = CUBE_PULLBACKS.load(std::sync::atomic::Ordering::SeqCst);
+    let (v, d) = cube_then_double_vjp(1.5, 1.0);
+    assert_eq!((v, d), (6.75, 13.5));
+    assert!(CUBE_PULLBACKS.load(std::sync::atomic::Ordering::SeqCst) > before);
+    // second derivative 12 x through cube_vjp's own forward derivative
+    let ((_, d1), (_, d2)) = cube_then_double_vjp_jvp(1.5, 1.0, 1.0, 0.0);
+    assert_eq!((d1, d2), (13.5, 18.0));
+}

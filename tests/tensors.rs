@@ -463,3 +463,70 @@ fn generic_code_works_in_f32_and_f64_alike() {
     }
     assert_close(&dw64, &fd_grad(&w64, |p| generic_loss(p, &x64)), 1e-7);
 }
+
+// ----- parameter structs ---------------------------------------------------------------
+
+/// A parameter struct with a hand-written `Differentiable` (what
+/// `#[derive(Differentiable)]` writes): its adjoint is a `Params` of gradients.
+#[derive(Clone, Debug, PartialEq)]
+struct Params {
+    w: Tensor<f64>,
+    b: Tensor<f64>,
+    s: f64,
+}
+
+impl Differentiable for Params {
+    type Adjoint = Params;
+    fn zero_adjoint(&self) -> Params {
+        Params {
+            w: self.w.zeros_like(),
+            b: self.b.zeros_like(),
+            s: 0.0,
+        }
+    }
+}
+
+impl differentiate::Accumulate for Params {
+    fn accumulate(&mut self, o: Params) {
+        self.w.accumulate(o.w);
+        self.b.accumulate(o.b);
+        self.s += o.s;
+    }
+}
+
+#[differentiate(reverse, forward)]
+fn net(p: &Params, x: &Tensor<f64>) -> f64 {
+    let h = (&p.w.matmul(x) + &p.b).relu();
+    let s: f64 = p.s;
+    (s * &h).sum() + s * s
+}
+
+#[test]
+fn fields_of_a_parameter_struct_get_their_gradients_in_a_struct_of_the_same_type() {
+    let p = Params {
+        w: t(&vals(6, 40), &[2, 3]),
+        b: t(&[0.1, -0.2], &[2]),
+        s: 1.5,
+    };
+    let x = t(&vals(3, 41), &[3]);
+    let (v, dp, dx) = net_vjp(&p, &x, 1.0);
+    assert_eq!(v, net(&p, &x));
+    let fw = fd_grad(&p.w, |w| net(&Params { w: w.clone(), ..p.clone() }, &x));
+    let fb = fd_grad(&p.b, |b| net(&Params { b: b.clone(), ..p.clone() }, &x));
+    assert_close(&dp.w, &fw, 1e-7);
+    assert_close(&dp.b, &fb, 1e-7);
+    let h = 1e-6;
+    let fs = (net(&Params { s: p.s + h, ..p.clone() }, &x) - net(&Params { s: p.s - h, ..p.clone() }, &x)) / (2.0 * h);
+    assert!((dp.s - fs).abs() < 1e-7, "{} vs {fs}", dp.s);
+    assert_close(&dx, &fd_grad(&x, |x| net(&p, x)), 1e-7);
+    // forward mode takes a tangent struct by reference
+    let tp = Params {
+        w: t(&vals(6, 42), &[2, 3]),
+        b: t(&vals(2, 43), &[2]),
+        s: 0.25,
+    };
+    let tx = t(&vals(3, 44), &[3]);
+    let (_, jv) = net_jvp(&p, &x, &tp, &tx);
+    let vjt = dp.w.dot(&tp.w) + dp.b.dot(&tp.b) + dp.s * tp.s + dx.dot(&tx);
+    assert!((jv - vjt).abs() <= 1e-12 * (1.0 + jv.abs()), "{jv} vs {vjt}");
+}
