@@ -511,12 +511,40 @@ fn fields_of_a_parameter_struct_get_their_gradients_in_a_struct_of_the_same_type
     let x = t(&vals(3, 41), &[3]);
     let (v, dp, dx) = net_vjp(&p, &x, 1.0);
     assert_eq!(v, net(&p, &x));
-    let fw = fd_grad(&p.w, |w| net(&Params { w: w.clone(), ..p.clone() }, &x));
-    let fb = fd_grad(&p.b, |b| net(&Params { b: b.clone(), ..p.clone() }, &x));
+    let fw = fd_grad(&p.w, |w| {
+        net(
+            &Params {
+                w: w.clone(),
+                ..p.clone()
+            },
+            &x,
+        )
+    });
+    let fb = fd_grad(&p.b, |b| {
+        net(
+            &Params {
+                b: b.clone(),
+                ..p.clone()
+            },
+            &x,
+        )
+    });
     assert_close(&dp.w, &fw, 1e-7);
     assert_close(&dp.b, &fb, 1e-7);
     let h = 1e-6;
-    let fs = (net(&Params { s: p.s + h, ..p.clone() }, &x) - net(&Params { s: p.s - h, ..p.clone() }, &x)) / (2.0 * h);
+    let fs = (net(
+        &Params {
+            s: p.s + h,
+            ..p.clone()
+        },
+        &x,
+    ) - net(
+        &Params {
+            s: p.s - h,
+            ..p.clone()
+        },
+        &x,
+    )) / (2.0 * h);
     assert!((dp.s - fs).abs() < 1e-7, "{} vs {fs}", dp.s);
     assert_close(&dx, &fd_grad(&x, |x| net(&p, x)), 1e-7);
     // forward mode takes a tangent struct by reference
@@ -528,5 +556,8 @@ fn fields_of_a_parameter_struct_get_their_gradients_in_a_struct_of_the_same_type
     let tx = t(&vals(3, 44), &[3]);
     let (_, jv) = net_jvp(&p, &x, &tp, &tx);
     let vjt = dp.w.dot(&tp.w) + dp.b.dot(&tp.b) + dp.s * tp.s + dx.dot(&tx);
-    assert!((jv - vjt).abs() <= 1e-12 * (1.0 + jv.abs()), "{jv} vs {vjt}");
+    assert!(
+        (jv - vjt).abs() <= 1e-12 * (1.0 + jv.abs()),
+        "{jv} vs {vjt}"
+    );
 }

@@ -1398,9 +1398,18 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let pb = self.pullbacks.get(var).filter(|_| self.active(*var));
                 if let (Rhs::Call { path, args }, Some(pb)) = (rhs, pb) {
                     let pb = self.g.v(*pb);
+                    let needs: Vec<bool> = args
+                        .iter()
+                        .map(|a| a.var().is_some_and(|v| self.active(v)))
+                        .collect();
+                    let arg_tokens: Vec<TokenStream> = args.iter().map(|a| self.g.a(a)).collect();
+                    // A tensor product with an operand that needs no adjoint
+                    // (data, a constant) skips that operand's GEMM.
+                    if let Some(partial) = tensor_partial_pullback(path, &needs) {
+                        return quote!(let (#m #v, #pb) = #partial(#(#arg_tokens,)* [#(#needs),*]););
+                    }
                     let path = derived_path(path, "pullback");
-                    let args = args.iter().map(|a| self.g.a(a));
-                    return quote!(let (#m #v, #pb) = #path(#(#args),*););
+                    return quote!(let (#m #v, #pb) = #path(#(#arg_tokens),*););
                 }
                 let p = self.g.rhs(rhs);
                 quote!(let #m #v = #p;)
@@ -2082,4 +2091,19 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
         }
     }
+}
+
+/// `tensor_ops::needs::NAME` for a call of the runtime's tensor operation
+/// `NAME` of which some operand needs no adjoint, where the runtime has such
+/// a pullback (the products, whose unneeded adjoints would cost a GEMM or a
+/// full pass each).
+fn tensor_partial_pullback(path: &syn::Path, needs: &[bool]) -> Option<syn::Path> {
+    if needs.iter().all(|n| *n) || !path.segments.iter().any(|s| s.ident == "tensor_ops") {
+        return None;
+    }
+    let last = path.segments.last()?.ident.clone();
+    if !matches!(last.to_string().as_str(), "matmul" | "mul" | "div") {
+        return None;
+    }
+    Some(syn::parse_quote!(::differentiate::__private::tensor_ops::needs::#last))
 }

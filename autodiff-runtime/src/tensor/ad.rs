@@ -1195,3 +1195,65 @@ pub fn cholesky_vjp<F: Real>(a: &Tensor<F>, d_out: &Tensor<F>) -> (Tensor<F>, Te
 pub fn cholesky_jvp<F: Real>(a: &Tensor<F>, d_a: &Tensor<F>) -> (Tensor<F>, Tensor<F>) {
     rules::cholesky_jvp(a, Some(d_a))
 }
+
+/// First-order pullbacks of the products for calls where some operand needs
+/// no adjoint (the code generator passes which): an unneeded adjoint is an
+/// empty tensor, and its GEMM or pass is never run.
+pub mod needs {
+    use super::super::{rules, Tensor};
+    use crate::Real;
+
+    fn or_empty<F: Real>(t: Option<Tensor<F>>) -> Tensor<F> {
+        t.unwrap_or_else(|| Tensor::zeros(&[0]))
+    }
+
+    /// [`matmul`](super::matmul) with only the needed adjoints.
+    pub fn matmul<'a, 'b, F: Real>(
+        a: &'a Tensor<F>,
+        b: &'b Tensor<F>,
+        needs: [bool; 2],
+    ) -> (
+        Tensor<F>,
+        impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
+    ) {
+        (a.matmul(b), move |g: &Tensor<F>| {
+            let [d_a, d_b] = rules::matmul_vjp(a, b, g, needs);
+            (or_empty(d_a), or_empty(d_b))
+        })
+    }
+
+    /// [`mul`](super::mul) with only the needed adjoints.
+    pub fn mul<'a, 'b, F: Real>(
+        a: &'a Tensor<F>,
+        b: &'b Tensor<F>,
+        needs: [bool; 2],
+    ) -> (
+        Tensor<F>,
+        impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
+    ) {
+        (a * b, move |g: &Tensor<F>| {
+            (
+                or_empty(needs[0].then(|| g * b)),
+                or_empty(needs[1].then(|| g * a)),
+            )
+        })
+    }
+
+    /// [`div`](super::div) with only the needed adjoints.
+    pub fn div<'a, 'b, F: Real>(
+        a: &'a Tensor<F>,
+        b: &'b Tensor<F>,
+        needs: [bool; 2],
+    ) -> (
+        Tensor<F>,
+        impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
+    ) {
+        let y = a / b;
+        let keep = needs[1].then(|| y.clone());
+        (y, move |g: &Tensor<F>| {
+            let d_a = g / b;
+            let d_b = keep.map(|y| d_a.zip_map(&y, "div", |ga, y| -(ga * y)));
+            (or_empty(needs[0].then_some(d_a)), or_empty(d_b))
+        })
+    }
+}
