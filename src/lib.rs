@@ -124,6 +124,64 @@
 //! reverse sweep as a closure, so nothing is recomputed at any call depth. A
 //! self-recursive function's pullback is boxed (one allocation per level).
 //!
+//! # Tensors and parameter structs
+//!
+//! [`Tensor<F>`](Tensor) parameters (`&Tensor<F>` or `Tensor<F>`), locals and
+//! results work in both modes and to second order. Their adjoint is a tensor
+//! of the same shape; forward tangents and reverse seeds are `&Tensor<F>`.
+//! Inside a differentiated body, `+ - * /` between tensors (one shape,
+//! elementwise; owned or borrowed, `&a * &b`) and with scalars (`s * &t`,
+//! `&t + 1.0`, `2.0 - &t`, `&t / s`: every element), unary `-`, and the methods
+//! `sin cos tan asin acos atan sinh cosh tanh exp exp2 exp_m1 ln log2 log10
+//! ln_1p sqrt cbrt recip abs signum powi powf relu sigmoid softplus logsumexp
+//! softmax log_softmax sum mean norm max min sum_axis dot matmul transpose
+//! reshape solve inverse cholesky logdet to_vec` become calls of the runtime's
+//! tensor operations. Each is registered with `#[custom_derivative]`, the
+//! mechanism users have, and its rules are written over the same set of
+//! operations, so `f_vjp_jvp` of tensor code is exact (`cholesky` has
+//! first-order rules only). `Tensor::from_vec(data, &shape)` is differentiable
+//! in `data`; `Tensor::zeros`, `ones` and `eye` are constants.
+//!
+//! ```
+//! use differentiate::prelude::*;
+//!
+//! #[differentiate(reverse, wrt(w))]
+//! fn least_squares(x: &Tensor<f64>, w: &Tensor<f64>, y: &Tensor<f64>) -> f64 {
+//!     let r = &x.matmul(w) - y;
+//!     r.dot(&r)
+//! }
+//!
+//! fn main() {
+//!     let x = Tensor::from_vec(vec![1.0, 2.0, 3.0, 4.0], &[2, 2]);
+//!     let w = Tensor::from_vec(vec![0.5, -1.0], &[2]);
+//!     let y = Tensor::from_vec(vec![1.0, 0.0], &[2]);
+//!     let (_, dw) = least_squares_vjp(&x, &w, &y, 1.0);
+//!     // 2 X^T (X w - y)
+//!     let r = &x.matmul(&w) - &y;
+//!     assert_eq!(dw, x.transpose().matmul(&r) * 2.0);
+//! }
+//! ```
+//!
+//! How the engine tells a tensor from a scalar: parameters and `let`s typed
+//! `Tensor`, results of tensor operations, receivers of tensor-only methods
+//! (`matmul`, `relu`, `sum`, ...), and borrowed operands of arithmetic with a
+//! tensor (`&h + &p.bias`). A tensor returned by one of your own functions is
+//! of a type the macro cannot see: write `let h: Tensor<f64> = layer(..);`.
+//!
+//! Fields of structs are read with `p.name` (the adjoint of a `&Params`
+//! parameter is a `Params` of gradients, the forward tangent a `&Params`);
+//! a struct's `Differentiable` gives its derivative type. Shape mismatches
+//! panic naming the operation and both shapes (`sub: shapes [2] and [3]
+//! differ`), in the primal and in every derivative.
+//!
+//! Speed: the first-order reverse sweep of each operation is a fused kernel
+//! (`pullback = ...` in `#[custom_derivative]`) that keeps what the forward
+//! computation made (the output of `tanh`, `exp`, ...); products skip the
+//! GEMM of an operand that needs no adjoint (data, constants); adjoints of
+//! matrix products are GEMMs with transposed operands, never materialised
+//! transposes. A tensor adjoint starts as its first contribution, so no zero
+//! tensors are allocated and added.
+//!
 //! # Conventions
 //!
 //! - Non-differentiable points follow JAX: `abs'(0) = 0`, `signum' = 0`, ties of
@@ -147,8 +205,8 @@
 //!   is automatically. Without it rustc reports `cannot resolve opaque type`.
 //! - Calling a generated derivative (`f_vjp`) from a differentiated function
 //!   is not supported: call `f` and stack attributes instead.
-//! - Closures, `&mut` parameters, struct fields and `?` are not supported in
-//!   differentiated bodies.
+//! - Closures, `&mut` parameters, writing struct fields and `?` are not
+//!   supported in differentiated bodies.
 //! - Shadowed variables used inside `println!("{x}")`-style inline format
 //!   arguments print the first binding.
 //!
