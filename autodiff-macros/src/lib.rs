@@ -1,10 +1,10 @@
 //! The `#[differentiate]` attribute. See the `differentiate` crate for docs.
 //!
 //! The engine is a pipeline of passes over syn types, each its own module:
-//! [`attr`] (arguments) -> [`lower`] (fence + A-normal form, [`ir`]) ->
-//! [`activity`] -> [`forward`] / [`reverse`] (with [`gen`]) -> [`expand`]
+//! `attr` (arguments) -> `lower` (fence + A-normal form, `ir`) ->
+//! `activity` -> `forward` / `reverse` (with `gen`) -> `expand`
 //! (stacking, signatures, hidden call entries, stubs on error). The scalar
-//! derivative rules come from the runtime's table ([`rules`]).
+//! derivative rules come from the runtime's table (`rules`).
 #![forbid(unsafe_code)]
 
 mod activity;
