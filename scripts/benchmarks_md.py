@@ -5,9 +5,10 @@ Usage (from anywhere; paths are relative to the workspace root):
 
     python3 scripts/benchmarks_md.py            # run the benchmarks, then write BENCHMARKS.md
     python3 scripts/benchmarks_md.py --no-run   # only rewrite BENCHMARKS.md from target/criterion
+    python3 scripts/benchmarks_md.py --no-run --section matmul   # print one section, write nothing
 
 Running means `cargo bench --bench rosenbrock --bench peers --bench gmm
---bench small` (about 4 to 5 minutes on 2 cores). The script reads every
+--bench small --bench matmul` (about 6 to 7 minutes on 2 cores). The script reads every
 target/criterion/**/new/estimates.json (with the benchmark.json beside it for
 the group, function and parameter), takes criterion's median (or, with --stat mean, mean) point estimate, and
 writes, per problem, derivative time / objective time for every method, ours /
@@ -27,11 +28,12 @@ import subprocess
 import sys
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BENCHES = ["rosenbrock", "peers", "gmm", "small"]
+BENCHES = ["rosenbrock", "peers", "gmm", "small", "matmul"]
 OUT = os.path.join(ROOT, "BENCHMARKS.md")
 
 GMM_FILES = ["1k_d2_K5", "1k_d10_K25", "1k_d20_K50", "1k_d32_K100", "1k_d64_K100", "10k_d20_K50"]
 PEER_SIZES = [100, 1000, 10000]
+MATMUL_PARAMS = ["f64/256", "f64/1024", "f32/256", "f32/1024"]
 ROSEN_SIZES = [1000, 10000, 1000000]
 
 
@@ -297,18 +299,40 @@ class Report:
             table(["problem", "ours", "hand", "ours / hand", "num-dual n sweeps", "tape", "FD"], rows,
                   ["---"] + ["---:"] * 6)])
 
+    def matmul(self):
+        g = "matmul"
+        rows = []
+        for p in MATMUL_PARAMS:
+            t = {fn: self.t(g, fn, p) for fn in ("ours", "ndarray", "vjp", "vjp_transposed")}
+            two = None if t["ours"] is None else 2 * t["ours"]
+            ty, n = p.split("/")
+            rows.append([ty, f"{int(n):,}", num(div(t["ours"], t["ndarray"])), num(div(t["vjp"], two)),
+                         num(div(t["vjp_transposed"], two)), num(div(t["vjp_transposed"], t["vjp"]))])
+            self.target("matmul / ndarray `dot` <= 1.5 (issue 3)", f"{ty} {n} x {n}",
+                        div(t["ours"], t["ndarray"]), 1.5, "<=")
+        return "\n".join([
+            "## Matrix product (benches/matmul.rs)", "",
+            "Square matrices, products of two n x n matrices. ours = `Tensor::matmul` (matrixmultiply's "
+            "GEMM into a fresh zeroed tensor); ndarray = `Array2::dot` (ndarray's own GEMM path, no "
+            "BLAS). VJP = the rule table's `matmul` VJP, both adjoints, `G B^T` and `A^T G` read through "
+            "swapped strides; transposed = the same two products with the transposes formed first. "
+            "The VJP costs two products, so its ideal is 1.00 x (2 x ours).", "",
+            table(["type", "n", "ours / ndarray", "VJP / (2 x ours)", "transposed / (2 x ours)",
+                   "transposed / VJP"], rows, ["---", "---:", "---:", "---:", "---:", "---:"])])
+
     def targets_section(self):
         rows = [[w, where, v, "met" if met else "**missed**"] for (w, where, v, met) in self.targets]
         nmet = sum(1 for r in self.targets if r[3])
         return "\n".join([
-            "## Issue-6 targets", "",
-            f"{nmet} of {len(self.targets)} checks met. Ratios as in the tables below.", "",
+            "## Targets", "",
+            f"Issue 6's targets, and issue 3's for the matrix product: {nmet} of {len(self.targets)} "
+            "checks met. Ratios as in the tables below.", "",
             table(["target", "where", "value", ""], rows, ["---", "---", "---:", "---"])])
 
     def times(self):
         rows = []
         for (g, fn, p), v in sorted(self.res.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][2]), str(kv[0][1]))):
-            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock"):
+            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "matmul"):
                 rows.append([g, p, fn, fmt_time(v)])
         return "\n".join([
             "## Times", "", "Machine-dependent; for reference only.", "",
@@ -325,6 +349,9 @@ def main():
     ap.add_argument("--out", default=OUT, help="the file to write (default: BENCHMARKS.md)")
     ap.add_argument("--stat", default="median", choices=["median", "mean"],
                     help="criterion's point estimate to use (default: median, robust to a busy machine)")
+    ap.add_argument("--section", choices=["matmul"],
+                    help="print this one section (from existing results with --no-run) instead of "
+                         "writing the file: for a benchmark run on its own")
     args = ap.parse_args()
 
     if not args.no_run:
@@ -337,12 +364,19 @@ def main():
 
     rep = Report(load_results(args.criterion, args.stat))
     rep.stat = args.stat
+    if args.section:
+        print(getattr(rep, args.section)())
+        if rep.missing:
+            print("missing results: " + ", ".join(rep.missing), file=sys.stderr)
+            return 1
+        return 0
     model, cores, rustc, commit = machine()
-    body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "", rep.small()]
+    body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "", rep.small(),
+            "", rep.matmul()]
     doc = [
         "# Benchmarks", "",
         "Generated by `python3 scripts/benchmarks_md.py`, which runs `cargo bench --bench rosenbrock "
-        "--bench peers --bench gmm --bench small` and writes this file (`--no-run` rewrites it from the "
+        "--bench peers --bench gmm --bench small --bench matmul` and writes this file (`--no-run` rewrites it from the "
         f"results already in target/criterion). Every number is a ratio of criterion {args.stat} times, so it "
         "carries over between machines where absolute times do not; lower is better unless a column "
         "says otherwise. Every derivative timed is checked against a hand-written one or finite "

@@ -194,6 +194,50 @@
 //!   `autodiff-runtime/src/rules/table.rs`, compiled into the runtime
 //!   ([`rules`]) and inlined by the macro.
 //!
+//! # Parameter structs
+//!
+//! `#[derive(Differentiable)]` makes a struct of parameters its own adjoint,
+//! like a JAX pytree: the gradient of a `&Params` parameter is a `Params` of
+//! gradients, and its forward tangent is a `&Params`. Fields may be `f32`,
+//! `f64`, `[F; N]`, `Vec<F>`, [`Tensor<F>`](Tensor), tuples of these and
+//! other derived structs; fields of integer, `bool`, `char`, `String` or
+//! `Option` type, and fields marked `#[differentiable(skip)]`, carry no
+//! gradient and are copied from the primal into the adjoint. The struct may
+//! be generic (`struct Mlp<F: Real>`). The derive also implements
+//! [`VectorSpace`] (`scale`, `axpy`, `dot`, `norm`, `set_zero`), so an
+//! optimiser step is one line:
+//!
+//! ```
+//! use differentiate::prelude::*;
+//! use differentiate::Accumulate;
+//!
+//! #[derive(Differentiable, Debug, PartialEq)]
+//! struct Mlp<F: Real> {
+//!     w: Tensor<F>,
+//!     b: Vec<F>,
+//!     #[differentiable(skip)]
+//!     dropout: F,
+//!     layers: usize,
+//! }
+//!
+//! let mut p = Mlp { w: Tensor::ones(&[2, 2]), b: vec![0.5_f32; 2], dropout: 0.1, layers: 1 };
+//! let mut grad = p.zero_adjoint(); // an Mlp: zero gradients, copied dropout and layers
+//! grad.accumulate(Mlp { w: Tensor::eye(2), b: vec![1.0, -1.0], dropout: 0.0, layers: 0 });
+//! p.axpy(-0.5, &grad); // p -= 0.5 * grad, on the gradient fields only
+//! assert_eq!(p.w.to_vec(), vec![0.5, 1.0, 1.0, 0.5]);
+//! assert_eq!(p.b, vec![0.0, 1.0]);
+//! assert_eq!((p.dropout, p.layers), (0.1, 1));
+//! assert_eq!(grad.dot(&grad), 4.0);
+//! ```
+//!
+//! A differentiated function may take `&Params` and hand it to other
+//! differentiated functions or to functions with a `#[custom_derivative]`,
+//! whose rules receive and return the struct (`f_vjp(p, .., d_out) -> (value,
+//! Params, ..)`, `f_jvp(p, .., dp: &Params, ..)`); reading its fields inside a
+//! differentiated body is not supported yet (see Limits). A field type
+//! without a gradient, an enum, or a reference field is a compile error at the
+//! type saying what to do.
+//!
 //! # Limits (today)
 //!
 //! - Free functions at module level only: not methods, not functions declared
@@ -221,16 +265,16 @@
 // Lets `::differentiate::...` paths in generated code resolve inside this crate too.
 extern crate self as differentiate;
 
-pub use autodiff_macros::{custom_derivative, differentiate};
+pub use autodiff_macros::{custom_derivative, differentiate, Differentiable};
 pub use autodiff_runtime::{
-    drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, Real, ShapeError,
-    Tensor,
+    drivers, nodiff, rules, testing, zero_like, Accumulate, Differentiable, GradientField, Real,
+    ShapeError, Tensor, VectorSpace,
 };
 
 /// Everything a user of the attribute needs: `use differentiate::prelude::*;`.
 pub mod prelude {
-    pub use autodiff_macros::{custom_derivative, differentiate};
-    pub use autodiff_runtime::{Differentiable, Real, Tensor};
+    pub use autodiff_macros::{custom_derivative, differentiate, Differentiable};
+    pub use autodiff_runtime::{Differentiable, Real, Tensor, VectorSpace};
 }
 
 /// The path generated code uses to reach the runtime. Not a public API.

@@ -5,10 +5,12 @@
 //! `activity` -> `forward` / `reverse` (with `gen`) -> `expand`
 //! (stacking, signatures, hidden call entries, stubs on error). The scalar
 //! derivative rules come from the runtime's table (`rules`).
+//! `#[derive(Differentiable)]` is apart from the pipeline (`derive`).
 #![forbid(unsafe_code)]
 
 mod activity;
 mod attr;
+mod derive;
 mod expand;
 mod forward;
 #[cfg(test)]
@@ -37,4 +39,15 @@ pub fn differentiate(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn custom_derivative(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand_custom(args.into(), item.into()).into()
+}
+
+/// Makes a struct of parameters its own adjoint: `impl Differentiable` (with
+/// `type Adjoint = Self`), `Accumulate` and `VectorSpace`, field by field.
+/// Fields of integer, `bool`, `String` or `Option` type, and fields marked
+/// `#[differentiable(skip)]`, are copied into the adjoint and carry no gradient.
+///
+/// See the `differentiate` crate documentation.
+#[proc_macro_derive(Differentiable, attributes(differentiable))]
+pub fn derive_differentiable(item: TokenStream) -> TokenStream {
+    derive::expand(item.into()).into()
 }

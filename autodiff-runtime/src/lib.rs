@@ -16,10 +16,12 @@ pub mod rules;
 mod tangent;
 pub mod tensor;
 pub mod testing;
+mod vector_space;
 
 pub use real::Real;
 pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
 pub use tensor::{ShapeError, Tensor};
+pub use vector_space::{GradientField, VectorSpace};
 
 /// Items that generated code reaches through `::differentiate::__private`.
 /// Not a public API: names and signatures change without notice.
@@ -29,6 +31,7 @@ pub mod __private {
     pub use crate::rules;
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
     pub use crate::tensor::ad as tensor_ops;
+    pub use crate::vector_space::{GradientField, VectorSpace};
     pub use crate::Real;
 
     /// [`zero_like`] for a tensor's adjoint: the same value, a name the code
@@ -38,6 +41,27 @@ pub mod __private {
     pub fn zero_tensor_like<T: Differentiable + ?Sized>(x: &T) -> T::Adjoint {
         x.zero_adjoint()
     }
+
+    /// Compiles only for a type that can carry a gradient as a field of a
+    /// `#[derive(Differentiable)]` struct (the derive's check of each field).
+    #[inline(always)]
+    pub fn assert_gradient_field<T: crate::GradientField>() {}
+
+    /// A field that carries no gradient, copied into a derived struct's adjoint.
+    #[inline(always)]
+    pub fn copy_field<T: CopiedField>(x: &T) -> T {
+        x.clone()
+    }
+
+    /// What `#[derive(Differentiable)]` needs of a field that carries no
+    /// gradient: a copy of it goes into the adjoint.
+    #[diagnostic::on_unimplemented(
+        message = "field type `{Self}` carries no gradient, so `#[derive(Differentiable)]` copies it into the adjoint, and it must be `Clone`",
+        label = "not `Clone`",
+        note = "derive or implement `Clone` for `{Self}`"
+    )]
+    pub trait CopiedField: Clone {}
+    impl<T: Clone> CopiedField for T {}
 
     /// Pops a value the forward sweep pushed; the reverse sweep pops exactly as
     /// many as were pushed, so an empty stack is a bug in the generator.

@@ -33,6 +33,11 @@ macro_rules! float_impls {
 /// assert_eq!(half(3.0_f32), 1.5);
 /// assert_eq!(half(3.0_f64), 1.5);
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not a float type: expected `f32` or `f64`",
+    label = "not `f32` or `f64`",
+    note = "derivatives are taken in `f32` or `f64` (or a generic `F: Real`); arrays, `Vec`s and tensors that carry derivatives hold one of them directly"
+)]
 pub trait Real:
     Copy
     + Debug
@@ -54,6 +59,7 @@ pub trait Real:
     + core::iter::Sum
     + crate::Accumulate
     + crate::Differentiable<Adjoint = Self>
+    + crate::GradientField
 {
     /// Machine epsilon.
     const EPSILON: Self;
