@@ -170,7 +170,10 @@
 //!
 //! Fields of structs are read with `p.name` (the adjoint of a `&Params`
 //! parameter is a `Params` of gradients, the forward tangent a `&Params`);
-//! a struct's `Differentiable` gives its derivative type. Shape mismatches
+//! `#[derive(Differentiable)]` gives a struct its derivative type. Second
+//! derivatives through reverse mode (`f_vjp_jvp`) do not follow struct fields
+//! yet (a spanned error says so): for Hessians, pass the fields as separate
+//! parameters. Shape mismatches
 //! panic naming the operation and both shapes (`sub: shapes [2] and [3]
 //! differ`), in the primal and in every derivative.
 //!

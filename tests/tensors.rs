@@ -561,3 +561,97 @@ fn fields_of_a_parameter_struct_get_their_gradients_in_a_struct_of_the_same_type
         "{jv} vs {vjt}"
     );
 }
+
+/// The MLP: `W2 relu(W1 x + b1) + b2` with a derived parameter struct.
+#[derive(Clone, Debug, Differentiable)]
+struct Mlp {
+    w1: Tensor<f64>,
+    b1: Tensor<f64>,
+    w2: Tensor<f64>,
+    b2: Tensor<f64>,
+}
+
+#[differentiate(reverse, forward, wrt(p))]
+fn mlp_loss(p: &Mlp, x: &Tensor<f64>, y: &Tensor<f64>) -> f64 {
+    let h = (&p.w1.matmul(x) + &p.b1).relu();
+    let o = &p.w2.matmul(&h) + &p.b2;
+    let r = &o - y;
+    r.dot(&r)
+}
+
+#[test]
+fn mlp_with_a_derived_parameter_struct_matches_central_differences_and_one_step_descends() {
+    let mut p = Mlp {
+        w1: t(&vals(20, 50), &[5, 4]),
+        b1: t(&vals(5, 51), &[5]),
+        w2: t(&vals(10, 52), &[2, 5]),
+        b2: t(&vals(2, 53), &[2]),
+    };
+    let x = t(&vals(4, 54), &[4]);
+    let y = t(&[0.5, -0.5], &[2]);
+    let (v, g) = mlp_loss_vjp(&p, &x, &y, 1.0);
+    assert_eq!(v, mlp_loss(&p, &x, &y));
+    assert_close(
+        &g.w1,
+        &fd_grad(&p.w1, |w| {
+            mlp_loss(
+                &Mlp {
+                    w1: w.clone(),
+                    ..p.clone()
+                },
+                &x,
+                &y,
+            )
+        }),
+        1e-7,
+    );
+    assert_close(
+        &g.b1,
+        &fd_grad(&p.b1, |b| {
+            mlp_loss(
+                &Mlp {
+                    b1: b.clone(),
+                    ..p.clone()
+                },
+                &x,
+                &y,
+            )
+        }),
+        1e-7,
+    );
+    assert_close(
+        &g.w2,
+        &fd_grad(&p.w2, |w| {
+            mlp_loss(
+                &Mlp {
+                    w2: w.clone(),
+                    ..p.clone()
+                },
+                &x,
+                &y,
+            )
+        }),
+        1e-7,
+    );
+    assert_close(
+        &g.b2,
+        &fd_grad(&p.b2, |b| {
+            mlp_loss(
+                &Mlp {
+                    b2: b.clone(),
+                    ..p.clone()
+                },
+                &x,
+                &y,
+            )
+        }),
+        1e-7,
+    );
+    // forward mode with a tangent struct: the directional derivative along g is |g|^2
+    let (_, along) = mlp_loss_jvp(&p, &x, &y, &g);
+    let g2 = g.w1.dot(&g.w1) + g.b1.dot(&g.b1) + g.w2.dot(&g.w2) + g.b2.dot(&g.b2);
+    assert!((along - g2).abs() <= 1e-12 * g2, "{along} vs {g2}");
+    // an optimizer step is one line
+    p.axpy(-0.01, &g);
+    assert!(mlp_loss(&p, &x, &y) < v);
+}

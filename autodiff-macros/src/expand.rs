@@ -184,6 +184,16 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         if errs.is_empty() && errors.is_empty() {
             check_activity(&low, &mut errs);
         }
+        // A reverse level below another one: its adjoint code writes into the
+        // fields of a struct's adjoint, which the level above cannot follow.
+        let n = diff_levels.len();
+        if diff_levels
+            .iter()
+            .take(n.saturating_sub(1))
+            .any(|a| a.modes.contains(&Mode::Reverse))
+        {
+            named_field_reads(&low.body, &mut errs);
+        }
         let ok = errs.is_empty();
         if !custom {
             errors.extend(errs);
@@ -773,6 +783,27 @@ fn check_activity(low: &Lowered, errors: &mut Vec<syn::Error>) {
                     ),
                 ));
             }
+        }
+    });
+}
+
+/// One error per struct field read (`p.w`): second derivatives through
+/// reverse mode do not follow struct fields yet.
+fn named_field_reads(body: &crate::ir::Body, errors: &mut Vec<syn::Error>) {
+    crate::ir::walk_stmts(&body.block, &mut |s| {
+        if let crate::ir::Stmt::Let {
+            rhs: Some(crate::ir::Rhs::Field(_, syn::Member::Named(name))),
+            ..
+        }
+        | crate::ir::Stmt::Assign {
+            rhs: crate::ir::Rhs::Field(_, syn::Member::Named(name)),
+            ..
+        } = s
+        {
+            errors.push(syn::Error::new(
+                name.span(),
+                format!("second derivatives through reverse mode do not follow struct fields yet (`.{name}`): for a Hessian, take the fields as separate parameters (tensors are fine), or stack only `forward` attributes"),
+            ));
         }
     });
 }
