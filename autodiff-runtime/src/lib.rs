@@ -6,6 +6,7 @@
 #![warn(missing_docs)]
 
 pub mod drivers;
+mod lanes;
 pub mod nodiff;
 mod real;
 pub mod rules;
@@ -13,6 +14,7 @@ mod tangent;
 pub mod tensor;
 pub mod testing;
 
+pub use lanes::{zero_lanes_like, Lanes, VectorTangent};
 pub use real::Real;
 pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
 pub use tensor::{ShapeError, Tensor};
@@ -21,6 +23,7 @@ pub use tensor::{ShapeError, Tensor};
 /// Not a public API: names and signatures change without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::lanes::{cast_lanes_as, slice_lane, zero_lanes_like, Lanes, VectorTangent};
     pub use crate::nodiff;
     pub use crate::rules;
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
@@ -47,7 +50,7 @@ pub mod __private {
     /// `acc += c` elementwise, for float buffers (arrays, slices, vectors).
     #[inline]
     #[track_caller]
-    pub fn add_into<F: crate::Real>(acc: &mut [F], c: &[F]) {
+    pub fn add_into<F: Copy + core::ops::AddAssign>(acc: &mut [F], c: &[F]) {
         if acc.len() != c.len() {
             panic!(
                 "accumulate: adjoint of length {} cannot take a contribution of length {}",
