@@ -4,7 +4,8 @@
 //! [`attr`] (arguments) -> [`lower`] (fence + A-normal form, [`ir`]) ->
 //! [`activity`] -> [`forward`] / [`reverse`] (with [`gen`]) -> [`expand`]
 //! (stacking, signatures, hidden call entries, stubs on error). The scalar
-//! derivative rules come from the runtime's table ([`rules`]).
+//! derivative rules come from the runtime's table ([`rules`]). [`vector`]
+//! reuses [`forward`] for vector mode (`f_jvp_vec`, several tangents per sweep).
 #![forbid(unsafe_code)]
 
 mod activity;
@@ -19,6 +20,7 @@ mod lower;
 mod reverse;
 mod rules;
 mod types;
+mod vector;
 
 use proc_macro::TokenStream;
 
