@@ -527,6 +527,73 @@ fn a_rule_over_a_type_without_vector_tangent_still_compiles() {
     assert_eq!((v, t), (21.0, 9.0));
 }
 
+// ---- the benchmark's Jacobians (benches/vector.rs) ----
+
+// The bench file itself (its `main` and criterion functions go unused here):
+// the Jacobians checked are exactly the ones timed.
+#[path = "../benches/vector.rs"]
+mod bench_vector;
+
+#[test]
+fn the_benchmarked_jacobians_are_one_matrix() {
+    use bench_vector::*;
+    let (p, feat) = ba_problem();
+    let fwd = jac_scalar_sweeps(&p, feat);
+    assert_eq!(fwd.len(), 2);
+    assert!(fwd.iter().all(|row| row.len() == BA_N));
+    // vector mode repeats the scalar sweeps' operations: exactly equal
+    assert_eq!(jac_vec::<4>(&p, feat), fwd);
+    assert_eq!(jac_vec::<8>(&p, feat), fwd);
+    assert_eq!(jac_vec::<15>(&p, feat), fwd);
+    assert_eq!(jac_vec::<16>(&p, feat), fwd);
+    assert_eq!(jac_auto(&p, feat), fwd);
+    // other methods round differently
+    let close_to = |a: &[Vec<f64>], b: &[Vec<f64>], what: &str| {
+        assert_eq!(a.len(), b.len());
+        for (ra, rb) in a.iter().zip(b) {
+            assert_eq!(ra.len(), rb.len());
+            for (x, y) in ra.iter().zip(rb) {
+                assert!(
+                    (x - y).abs() <= 1e-11 * y.abs().max(1.0),
+                    "{what}: {x} vs {y}"
+                );
+            }
+        }
+    };
+    close_to(&jac_reverse(&p, feat), &fwd, "reverse");
+    close_to(&jac_num_dual_vec(&p, feat), &fwd, "num-dual vector");
+    close_to(&jac_num_dual_sweeps(&p, feat), &fwd, "num-dual sweeps");
+    // and the matrix is the derivative: central differences
+    let mut q = p.clone();
+    for k in 0..BA_N {
+        let h = 1e-6 * p[k].abs().max(1.0);
+        q[k] = p[k] + h;
+        let plus = ba_residual(&q, feat);
+        q[k] = p[k] - h;
+        let minus = ba_residual(&q, feat);
+        q[k] = p[k];
+        for i in 0..2 {
+            let fd = (plus[i] - minus[i]) / (2.0 * h);
+            assert!(
+                (fd - fwd[i][k]).abs() <= 1e-6 * fwd[i][k].abs().max(1.0),
+                "d r{i} / d p{k}: {fd} vs {}",
+                fwd[i][k]
+            );
+        }
+    }
+    // the rotation's other branch (r = 0) too
+    let mut p0 = p.clone();
+    p0[..3].fill(0.0);
+    let fwd0 = jac_scalar_sweeps(&p0, feat);
+    assert_eq!(jac_vec::<15>(&p0, feat), fwd0);
+    close_to(
+        &jac_num_dual_sweeps(&p0, feat),
+        &fwd0,
+        "num-dual sweeps at r = 0",
+    );
+    close_to(&jac_reverse(&p0, feat), &fwd0, "reverse at r = 0");
+}
+
 // ---- stacking ----
 
 #[differentiate(forward, vector)]
