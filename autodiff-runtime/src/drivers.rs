@@ -255,6 +255,10 @@ fn reverse_rows<F: Real>(
 /// plus one forward sweep when reverse mode wins. With exact derivatives both
 /// modes give the same matrix.
 ///
+/// With a vector-mode derivative (`#[differentiate(forward, vector)]`),
+/// [`jacobian_vec`] makes the same choice with `K` columns per forward sweep,
+/// which pays whenever `n > m` but `ceil(n / K)` is small.
+///
 /// ```
 /// use autodiff_runtime::drivers::jacobian;
 /// // f(x) = (x0 x1 x2, x1^2, x0 + x2), the SPEC's example

@@ -24,7 +24,7 @@ use crate::{Accumulate, Differentiable, Real};
 /// `K` tangent components of one float carried side by side: the tangent type
 /// of a float in vector-mode forward derivatives (`f_jvp_vec`).
 ///
-/// Arithmetic is lane by lane: `+ - ` between lanes, `* /` by a float (the
+/// Arithmetic is lane by lane: `+ -` between lanes, `* /` by a float (the
 /// derivative is linear in the tangent, so nothing else is needed), compound
 /// assignment, unary `-`. Everything is `#[inline]` and works on a plain
 /// `[F; K]`, so the compiler turns the lane loops into SIMD instructions.
