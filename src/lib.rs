@@ -120,7 +120,7 @@
 //!   takes `ceil(n / K)` sweeps with [`drivers::jacobian_forward_vec`];
 //!   [`drivers::jacobian_vec`] picks between that and reverse mode. On the
 //!   2 x 15 Jacobian of a bundle-adjustment residual (`benches/vector.rs`) one
-//!   16-lane sweep takes a quarter of the time of 15 scalar sweeps.
+//!   16-lane sweep takes about a third of the time of 15 scalar sweeps.
 //!
 //! # What a body may contain
 //!
