@@ -7,10 +7,11 @@
 //!          [   1      0      1   ]   [ 1 0 1 ]
 //! ```
 //!
-//! Forward mode gives a column `J e_j` per sweep (n sweeps), reverse mode a row
-//! `J^T e_i` per sweep (m sweeps); the drivers in `differentiate::drivers`
-//! assemble them, and `drivers::jacobian` picks the cheaper. The derivatives
-//! are exact, so all three matrices are equal with `==`.
+//! Forward mode gives a column `J e_j` per sweep (n sweeps), vector mode `K`
+//! columns per sweep (`ceil(n / K)` sweeps), reverse mode a row `J^T e_i` per
+//! sweep (m sweeps); the drivers in `differentiate::drivers` assemble them, and
+//! `drivers::jacobian` picks the cheaper. The derivatives are exact, so all the
+//! matrices are equal with `==`.
 //!
 //! Every number printed is checked; the program exits non-zero on a mismatch.
 
@@ -19,8 +20,9 @@ use differentiate::prelude::*;
 use differentiate::testing::{approx_eq, central_difference, check_jvp_vs_vjp};
 use std::process::ExitCode;
 
-/// `f: R^3 -> R^3`; `f_jvp(x, dx)` is `J dx`, `f_vjp(x, w)` is `J^T w`.
-#[differentiate(forward, reverse)]
+/// `f: R^3 -> R^3`; `f_jvp(x, dx)` is `J dx`, `f_vjp(x, w)` is `J^T w`,
+/// `f_jvp_vec(x, dx)` is `J dx` for `K` tangents at once.
+#[differentiate(forward, reverse, vector)]
 fn f(x: &[f64]) -> Vec<f64> {
     vec![x[0] * x[1] * x[2], x[1] * x[1], x[0] + x[2]]
 }
@@ -65,7 +67,21 @@ fn main() -> ExitCode {
         value_again == value && column1 == [3.0, 4.0, 0.0],
     );
 
-    println!("2. reverse mode: row i = f_vjp(x, e_i), 3 sweeps");
+    println!("2. vector mode: K columns per sweep, all 3 in one sweep with K = 3");
+    let seeds = [Lanes::unit(0), Lanes::unit(1), Lanes::unit(2)];
+    let (value_vec, lanes) = f_jvp_vec::<3>(&x, &seeds);
+    let columns: Vec<[f64; 3]> = lanes.iter().map(|l| l.to_array()).collect();
+    check(
+        &format!("f_jvp_vec(x, [e_0, e_1, e_2]) = (f(x), rows of J) = {columns:?}"),
+        value_vec == value && columns.iter().map(|r| r.to_vec()).collect::<Vec<_>>() == want,
+    );
+    let vector = drivers::jacobian_forward_vec(f_jvp_vec::<2>, &x);
+    check(
+        "drivers::jacobian_forward_vec with K = 2 (2 sweeps) == forward mode exactly",
+        vector == forward,
+    );
+
+    println!("3. reverse mode: row i = f_vjp(x, e_i), 3 sweeps");
     let reverse = drivers::jacobian_reverse(f, f_vjp, &x);
     print_matrix("J by reverse mode", &reverse);
     check("== [[6,3,2],[0,4,0],[1,0,1]] exactly", reverse == want);
@@ -82,11 +98,16 @@ fn main() -> ExitCode {
         wj == [8.0, -1.0, 4.0],
     );
 
-    println!("3. drivers::jacobian chooses by shape (n = m = 3: forward)");
+    println!("4. drivers::jacobian chooses by shape (n = m = 3: forward)");
     let auto = drivers::jacobian(f_jvp, f_vjp, &x);
     check("== the forward and reverse matrices", auto == want);
+    let auto_vec = drivers::jacobian_vec(f_jvp_vec::<4>, f_vjp, &x);
+    check(
+        "drivers::jacobian_vec (vector forward or reverse; K = 4: one sweep) == the same",
+        auto_vec == want,
+    );
 
-    println!("4. independent checks");
+    println!("5. independent checks");
     let fd = central_difference(f, &x, 1e-5);
     print_matrix("central differences", &fd);
     let close = fd

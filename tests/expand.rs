@@ -6,7 +6,7 @@
 
 use differentiate::prelude::*;
 
-#[differentiate(reverse, forward, dump)]
+#[differentiate(reverse, forward, vector, dump)]
 fn straight_line(x: f64, y: f64) -> f64 {
     let t = x * y + x.sin();
     t * t / y
@@ -30,12 +30,12 @@ fn loop_with_overwrite(x: f64, n: usize) -> f64 {
     y
 }
 
-#[differentiate(reverse, forward)]
+#[differentiate(reverse, forward, vector)]
 fn inner(x: f64) -> f64 {
     x.exp() * x
 }
 
-#[differentiate(reverse, forward, dump)]
+#[differentiate(reverse, forward, vector, dump)]
 fn nested_call(x: f64, y: f64) -> f64 {
     inner(x * y) + inner(y)
 }
@@ -92,12 +92,14 @@ fn check(name: &str, source: &str) {
 fn snapshots() {
     check("straight_line_vjp", STRAIGHT_LINE_VJP_SOURCE);
     check("straight_line_jvp", STRAIGHT_LINE_JVP_SOURCE);
+    check("straight_line_jvp_vec", STRAIGHT_LINE_JVP_VEC_SOURCE);
     check("branch_vjp", BRANCH_VJP_SOURCE);
     check("branch_jvp", BRANCH_JVP_SOURCE);
     check("loop_with_overwrite_vjp", LOOP_WITH_OVERWRITE_VJP_SOURCE);
     check("loop_with_overwrite_jvp", LOOP_WITH_OVERWRITE_JVP_SOURCE);
     check("nested_call_vjp", NESTED_CALL_VJP_SOURCE);
     check("nested_call_jvp", NESTED_CALL_JVP_SOURCE);
+    check("nested_call_jvp_vec", NESTED_CALL_JVP_VEC_SOURCE);
     check("second_order_vjp_jvp", SECOND_ORDER_VJP_JVP_SOURCE);
     check("tail_loop_vjp", TAIL_LOOP_VJP_SOURCE);
     check("custom_rule_call_vjp", CUSTOM_RULE_CALL_VJP_SOURCE);
@@ -133,6 +135,16 @@ fn snapshot_functions_compute_the_right_numbers() {
     assert!((a - 2.0 * di(1.0)).abs() < 1e-12);
     assert!((b - (0.5 * di(1.0) + di(2.0))).abs() < 1e-12);
     assert!((nested_call_jvp(0.5, 2.0, 1.0, 0.0).1 - a).abs() < 1e-12);
+    let (_, t) = nested_call_jvp_vec(0.5, 2.0, Lanes::new([1.0, 0.0]), Lanes::new([0.0, 1.0]));
+    assert_eq!(t.to_array(), [a, b]);
+    let (_, t) = straight_line_jvp_vec(x, y, Lanes::new([1.0, 0.0]), Lanes::new([0.0, 1.0]));
+    assert_eq!(
+        t.to_array(),
+        [
+            straight_line_jvp(x, y, 1.0, 0.0).1,
+            straight_line_jvp(x, y, 0.0, 1.0).1
+        ]
+    );
     let ((_, gx, gy), (_, hxx, hyx)) = second_order_vjp_jvp(1.0, 2.0, 1.0, 1.0, 0.0, 0.0);
     assert_eq!((gx, gy, hxx, hyx), (4.0, 1.5, 4.0, 2.0));
     assert_eq!(tail_loop_vjp(&[1.0, -2.0], 1.0), (5.0, vec![2.0, -4.0]));

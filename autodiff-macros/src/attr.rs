@@ -1,4 +1,4 @@
-//! The attribute's arguments: `#[differentiate(reverse, forward, wrt(x, y), dump)]`.
+//! The attribute's arguments: `#[differentiate(reverse, forward, vector, wrt(x, y), dump)]`.
 
 use syn::parse::{Parse, ParseStream};
 use syn::punctuated::Punctuated;
@@ -30,6 +30,9 @@ pub struct Args {
     /// Box the pullback: for functions in a cycle of calls (mutual recursion),
     /// whose pullbacks' closure types would otherwise nest without end.
     pub recursive: bool,
+    /// Also generate the vector-mode forward derivative (`f_jvp_vec`, `K`
+    /// tangents per sweep) wherever `forward` applies.
+    pub vector: bool,
 }
 
 enum Arg {
@@ -37,6 +40,7 @@ enum Arg {
     Wrt(Vec<Ident>, Ident),
     Dump,
     Recursive,
+    Vector(Ident),
 }
 
 impl Parse for Arg {
@@ -47,6 +51,7 @@ impl Parse for Arg {
             "reverse" => Ok(Arg::Mode(Mode::Reverse, id)),
             "dump" => Ok(Arg::Dump),
             "recursive" => Ok(Arg::Recursive),
+            "vector" => Ok(Arg::Vector(id)),
             "wrt" => {
                 if !input.peek(syn::token::Paren) {
                     return Err(syn::Error::new(
@@ -68,11 +73,11 @@ impl Parse for Arg {
             other => {
                 let hint = crate::lower::suggest(
                     other,
-                    ["forward", "reverse", "wrt", "dump", "recursive"].into_iter(),
+                    ["forward", "reverse", "vector", "wrt", "dump", "recursive"].into_iter(),
                 );
                 Err(syn::Error::new(
                     id.span(),
-                    format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `wrt(...)`, `dump` or `recursive`"),
+                    format!("unknown option `{other}`{hint}; expected `forward`, `reverse`, `vector`, `wrt(...)`, `dump` or `recursive`"),
                 ))
             }
         }
@@ -84,6 +89,7 @@ impl Parse for Args {
         let span = input.span();
         let list = Punctuated::<Arg, Token![,]>::parse_terminated(input)?;
         let mut args = Args::default();
+        let mut vector: Option<Ident> = None;
         for a in list {
             match a {
                 Arg::Mode(m, id) => {
@@ -103,7 +109,22 @@ impl Parse for Args {
                 }
                 Arg::Dump => args.dump = true,
                 Arg::Recursive => args.recursive = true,
+                Arg::Vector(id) => {
+                    if vector.is_some() {
+                        return Err(syn::Error::new(id.span(), "`vector` is given twice"));
+                    }
+                    vector = Some(id);
+                }
             }
+        }
+        if let Some(id) = vector {
+            if !args.modes.contains(&Mode::Forward) {
+                return Err(syn::Error::new(
+                    id.span(),
+                    "`vector` adds the vector-mode forward derivative (`f_jvp_vec`, several tangents per sweep) and needs `forward` beside it: `#[differentiate(forward, vector)]`",
+                ));
+            }
+            args.vector = true;
         }
         if args.modes.is_empty() {
             return Err(syn::Error::new(

@@ -3,6 +3,11 @@
 //! The body keeps its control flow exactly (branches, loops, `break`,
 //! `return`); after each statement that defines an active variable comes the
 //! statement defining its tangent `d_<name>`. Inactive values carry nothing.
+//!
+//! Vector mode (`f_jvp_vec`, see `crate::gen::lanes`) is this same code with
+//! tangents of type `Lanes<F, K>`: a tangent is always the left operand of a
+//! product with a primal (`d * x`, never `x * d`: Rust has no generic
+//! `F * Lanes<F, K>`), which in scalar mode is the same number.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -67,6 +72,7 @@ impl<'g, 'a> Forward<'g, 'a> {
     fn tangent(&self, rhs: &Rhs, out: &TokenStream) -> Option<TokenStream> {
         let g = &*self.g;
         let rt = rt();
+        let lanes = crate::gen::lanes().is_some();
         match rhs {
             Rhs::Atom(a) => g.da(a),
             // A copy owns its value, so its tangent is owned too (a slice
@@ -98,10 +104,22 @@ impl<'g, 'a> Forward<'g, 'a> {
                         let two = crate::gen::float_lit("2.0");
                         quote!(#x * #av * #two)
                     }),
+                    BinOp::Mul if lanes => {
+                        sum([da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#y * #av))]
+                            .into_iter()
+                            .flatten()
+                            .collect())
+                    }
                     BinOp::Mul => sum([da.map(|x| quote!(#x * #bv)), db.map(|y| quote!(#av * #y))]
                         .into_iter()
                         .flatten()
                         .collect()),
+                    BinOp::Div if lanes => match (da, db) {
+                        (Some(x), None) => Some(quote!(#x / #bv)),
+                        (Some(x), Some(y)) => Some(quote!((#x - #y * #out) / #bv)),
+                        (None, Some(y)) => Some(quote!(-(#y * #out) / #bv)),
+                        (None, None) => None,
+                    },
                     BinOp::Div => match (da, db) {
                         (Some(x), None) => Some(quote!(#x / #bv)),
                         (Some(x), Some(y)) => Some(quote!((#x - #out * #y) / #bv)),
@@ -109,6 +127,11 @@ impl<'g, 'a> Forward<'g, 'a> {
                         (None, None) => None,
                     },
                     // d(a % b) = da - trunc(a / b) db
+                    BinOp::Rem if lanes => match (da, db) {
+                        (Some(x), Some(y)) => Some(quote!(#x - #y * (#av / #bv).trunc())),
+                        (None, Some(y)) => Some(quote!(-(#y * (#av / #bv).trunc()))),
+                        (x, None) => x,
+                    },
                     BinOp::Rem => match (da, db) {
                         (x, Some(y)) => {
                             let x = x.unwrap_or_else(|| crate::gen::float_lit("0.0"));
@@ -143,8 +166,13 @@ impl<'g, 'a> Forward<'g, 'a> {
             }
             Rhs::CastAs(a, like) => {
                 let like = g.a(like);
-                g.da(a).map(|d| quote!(#rt::cast_as(#d, #like)))
+                if lanes {
+                    g.da(a).map(|d| quote!(#rt::cast_lanes_as(#d, #like)))
+                } else {
+                    g.da(a).map(|d| quote!(#rt::cast_as(#d, #like)))
+                }
             }
+            Rhs::Cast(a, ty) if lanes => g.da(a).map(|d| quote!(#d.cast::<#ty>())),
             Rhs::Cast(a, ty) => g.da(a).map(|d| quote!(#d as #ty)),
             Rhs::Pop(s) => {
                 if g.act.active(*s) {
@@ -204,15 +232,11 @@ impl<'g, 'a> Forward<'g, 'a> {
     /// defined here from inactive values (`let mut s = 0.0;`).
     fn zero_init(&self, var: VarId, rhs: &Rhs) -> TokenStream {
         let g = &*self.g;
-        let rt = rt();
         match rhs {
             Rhs::Repeat { elem, len, vec } => {
                 let z = match crate::gen::const_zero(&g.body.vars[var].kind.element()) {
                     Some(z) => z,
-                    None => {
-                        let e = g.a(elem);
-                        quote!(#rt::zero_like(&#e))
-                    }
+                    None => crate::gen::zero_like_of(g.a(elem)),
                 };
                 if *vec {
                     quote!(vec![#z; #len])
@@ -241,10 +265,15 @@ impl<'g, 'a> Forward<'g, 'a> {
         }
     }
 
-    /// `let (v, d_v) = g::__jvp(args.., &d_args..);`
+    /// `let (v, d_v) = g::__jvp(args.., &d_args..);` (`g::__jvp_vec` in vector mode).
     fn call(&self, path: &syn::Path, args: &[Atom]) -> TokenStream {
         let g = &*self.g;
-        let jvp = derived_path(path, "jvp");
+        let suffix = if crate::gen::lanes().is_some() {
+            "jvp_vec"
+        } else {
+            "jvp"
+        };
+        let jvp = derived_path(path, suffix);
         let primals = args.iter().map(|a| g.a(a));
         let tangents = args.iter().map(|a| match g.da(a) {
             Some(d) => quote!(&#d),

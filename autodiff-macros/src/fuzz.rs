@@ -152,6 +152,7 @@ const ARGS: &[&str] = &[
     "reverse, wrt(x, y)",
     "reverse, dump",
     "forward, dump",
+    "forward, reverse, vector, wrt(x)",
     "reverse, wrt()",
     "reverse, wrt(nope)",
     "reverse, wrt(x), wrt(y)",
@@ -174,6 +175,11 @@ const ARGS: &[&str] = &[
     "reverse, dump, dump",
     "mode = reverse",
     "reverse, wrt(self)",
+    "reverse, vector",
+    "vector",
+    "forward, vector, vector",
+    "forward, vector = 1",
+    "forward, vector(4)",
 ];
 
 /// Attributes a mutated item may carry (stacking, foreign attributes).
@@ -183,6 +189,8 @@ const ATTRS: &[&str] = &[
     "#[differentiate(reverse)]",
     "#[differentiate(forward, reverse)]",
     "#[differentiate(forward)] #[differentiate(forward)]",
+    "#[differentiate(forward, vector)] #[differentiate(reverse)]",
+    "#[differentiate(reverse)] #[differentiate(forward, vector)]",
     "#[differentiate(bogus)]",
     "#[differentiate]",
     "#[custom_derivative(reverse = r)]",
@@ -758,7 +766,7 @@ proptest! {
     /// (calls to functions that are not in the corpus item are fine: they are
     /// resolved by rustc later).
     #[test]
-    fn corpus_with_valid_args_never_panics(seed in 0..CORPUS.len(), args in 0..8usize) {
+    fn corpus_with_valid_args_never_panics(seed in 0..CORPUS.len(), args in 0..9usize) {
         counted();
         check(parse(ARGS[args]), parse(CORPUS[seed]))?;
     }

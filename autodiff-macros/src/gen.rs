@@ -26,6 +26,47 @@ pub fn with_float_param<R>(param: Option<syn::Ident>, f: impl FnOnce() -> R) -> 
     r
 }
 
+thread_local! {
+    /// Set while generating a vector-mode forward derivative (`f_jvp_vec`):
+    /// the name of its lane-count parameter (`K`). Tangent types and zeros are
+    /// then `Lanes<F, K>` instead of `F`.
+    static LANES: std::cell::RefCell<Option<syn::Ident>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Runs `f` generating vector-mode tangents with `k` lanes (or scalar ones for `None`).
+pub fn with_lanes<R>(k: Option<syn::Ident>, f: impl FnOnce() -> R) -> R {
+    let old = LANES.with(|l| l.replace(k));
+    let r = f();
+    LANES.with(|l| *l.borrow_mut() = old);
+    r
+}
+
+/// The lane-count parameter while generating vector mode.
+pub fn lanes() -> Option<syn::Ident> {
+    LANES.with(|l| l.borrow().clone())
+}
+
+/// A zero tangent of a float: `0.0`, or zero lanes in vector mode.
+pub fn tangent_zero_float() -> TokenStream {
+    match lanes() {
+        None => float_lit("0.0"),
+        Some(k) => {
+            let rt = rt();
+            quote!(#rt::Lanes::<_, #k>::zero())
+        }
+    }
+}
+
+/// `zero_like(&value)`: a zero derivative shaped like `value` (zero lanes in
+/// vector mode).
+pub fn zero_like_of(value: TokenStream) -> TokenStream {
+    let rt = rt();
+    match lanes() {
+        None => quote!(#rt::zero_like(&#value)),
+        Some(k) => quote!(#rt::zero_lanes_like::<_, #k>(&#value)),
+    }
+}
+
 /// A float literal of the generated code's float type (`text` like `"2.0"`).
 pub fn float_lit(text: &str) -> TokenStream {
     let lit: syn::LitFloat = syn::LitFloat::new(text, Span::call_site());
@@ -162,11 +203,8 @@ impl<'a> Gen<'a> {
             Atom::Var(v) | Atom::Ref(v) => self.zero_of(*v),
             // A float literal's zero is a float literal: its type is inferred
             // where it is used (`zero_like(&0.0)` would fix it to f64).
-            Atom::Const(e) if is_float_literal(e) => float_lit("0.0"),
-            Atom::Const(e) => {
-                let rt = rt();
-                quote!(#rt::zero_like(&(#e)))
-            }
+            Atom::Const(e) if is_float_literal(e) => tangent_zero_float(),
+            Atom::Const(e) => zero_like_of(quote!((#e))),
         }
     }
 
@@ -175,16 +213,12 @@ impl<'a> Gen<'a> {
             Some(z) => z,
             // A distinct name, so `fold_zero_inits` can drop a tensor zero
             // whose first use adds a contribution (always a tensor).
-            None if *k == Kind::Tensor => {
+            None if *k == Kind::Tensor && lanes().is_none() => {
                 let rt = rt();
                 let v = value();
                 quote!(#rt::zero_tensor_like(&#v))
             }
-            None => {
-                let rt = rt();
-                let v = value();
-                quote!(#rt::zero_like(&#v))
-            }
+            None => zero_like_of(value()),
         }
     }
 
@@ -337,7 +371,7 @@ fn is_float_literal(e: &syn::Expr) -> bool {
 /// A zero that needs no value to build, for the kinds that fix their shape.
 pub fn const_zero(k: &Kind) -> Option<TokenStream> {
     match k {
-        Kind::Float => Some(float_lit("0.0")),
+        Kind::Float => Some(tangent_zero_float()),
         // An array of integers (a shape) has no derivative at all.
         Kind::Array(e, _) if e.never_active() => Some(quote!(())),
         Kind::Array(e, n) => {

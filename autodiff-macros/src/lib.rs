@@ -6,6 +6,7 @@
 //! (stacking, signatures, hidden call entries, stubs on error). The scalar
 //! derivative rules come from the runtime's table (`rules`).
 //! `#[derive(Differentiable)]` is apart from the pipeline (`derive`).
+//! `vector` reuses `forward` for vector mode (`f_jvp_vec`, several tangents per sweep).
 #![forbid(unsafe_code)]
 
 mod activity;
@@ -21,6 +22,7 @@ mod lower;
 mod reverse;
 mod rules;
 mod types;
+mod vector;
 
 use proc_macro::TokenStream;
 

@@ -151,9 +151,13 @@ impl DType {
     }
 
     /// The owned adjoint type (reverse-mode result; forward-mode output tangent).
+    /// In vector mode (`crate::gen::lanes()`) every float becomes `Lanes<F, K>`.
     pub fn adjoint(&self) -> TokenStream {
         match self {
-            DType::Float(t) => quote!(#t),
+            DType::Float(t) => match crate::gen::lanes() {
+                None => quote!(#t),
+                Some(k) => quote!(::differentiate::__private::Lanes<#t, #k>),
+            },
             DType::Array(e, n) => {
                 let e = e.adjoint();
                 quote!([#e; #n])
@@ -170,7 +174,13 @@ impl DType {
             DType::Inactive => quote!(()),
             // Spanned on the type: a type without derivatives is reported at the parameter.
             DType::Other(t) => {
-                quote::quote_spanned!(syn::spanned::Spanned::span(t)=> <#t as ::differentiate::__private::Differentiable>::Adjoint)
+                let adj = quote::quote_spanned!(syn::spanned::Spanned::span(t)=> <#t as ::differentiate::__private::Differentiable>::Adjoint);
+                match crate::gen::lanes() {
+                    None => adj,
+                    Some(k) => {
+                        quote!(<#adj as ::differentiate::__private::VectorTangent<#k>>::Lanes)
+                    }
+                }
             }
         }
     }
@@ -208,7 +218,7 @@ impl DType {
     /// A zero of the adjoint type that needs no value to build, if there is one.
     pub fn const_zero(&self) -> Option<TokenStream> {
         match self {
-            DType::Float(_) => Some(crate::gen::float_lit("0.0")),
+            DType::Float(_) => Some(crate::gen::tangent_zero_float()),
             DType::Array(e, n) => {
                 let z = e.const_zero()?;
                 Some(quote!([#z; #n]))

@@ -15,6 +15,8 @@
 //! | `forward`, scalar | `f_jvp(x: &[F], d_x: &[F]) -> (F, F)` | [`directional_derivative`] |
 //! | `reverse`, vector | `f_vjp(x: &[F], d_out: &[F]) -> (Vec<F>, Vec<F>)` | [`jacobian_reverse`], [`jacobian`] |
 //! | `forward`, vector | `f_jvp(x: &[F], d_x: &[F]) -> (Vec<F>, Vec<F>)` | [`jacobian_forward`], [`jacobian`], [`divergence`], [`divergence_diagonal`], [`curl`] |
+//! | `forward, vector`, vector | `f_jvp_vec::<K>(x: &[F], d_x: &[Lanes<F, K>]) -> (Vec<F>, Vec<Lanes<F, K>>)` | [`jacobian_forward_vec`], [`jacobian_vec`] |
+//! | `forward, vector` over `reverse`, scalar | `f_vjp_jvp_vec::<K>(x: &[F], d_out: F, d_x: &[Lanes<F, K>], d_d_out: Lanes<F, K>)` | [`hessian_vec`] |
 //! | `forward` over `reverse`, scalar | `f_vjp_jvp(x: &[F], d_out: F, d_x: &[F], d_d_out: F) -> ((F, Vec<F>), (F, Vec<F>))` | [`hvp`], [`hessian`], [`laplacian`], [`laplacian_diagonal`], [`inverse_hvp_cg`] |
 //!
 //! A length that does not fit (a direction, a right-hand side, or what the
@@ -40,7 +42,7 @@
 //! assert_eq!(hessian(f_vjp_jvp, &[3.0, 2.0]), vec![vec![4.0, 6.0], vec![6.0, 0.0]]);
 //! ```
 
-use crate::Real;
+use crate::{Lanes, Real};
 
 /// Panics unless `got == expected`, naming the driver and both lengths.
 #[inline]
@@ -253,6 +255,10 @@ fn reverse_rows<F: Real>(
 /// plus one forward sweep when reverse mode wins. With exact derivatives both
 /// modes give the same matrix.
 ///
+/// With a vector-mode derivative (`#[differentiate(forward, vector)]`),
+/// [`jacobian_vec`] makes the same choice with `K` columns per forward sweep,
+/// which pays whenever `n > m` but `ceil(n / K)` is small.
+///
 /// ```
 /// use autodiff_runtime::drivers::jacobian;
 /// // f(x) = (x0 x1 x2, x1^2, x0 + x2), the SPEC's example
@@ -294,6 +300,181 @@ pub fn jacobian<F: Real>(
         rows
     } else {
         reverse_rows("jacobian", &vjp, x, m)
+    }
+}
+
+/// The `m x n` Jacobian (a `Vec` of `m` rows) of a vector function from its
+/// vector-mode forward derivative (`#[differentiate(forward, vector)]`
+/// generates `f_jvp_vec`), `K` columns per sweep: sweep `s` seeds lane `l`
+/// of the tangent with `e_{sK+l}` (lanes past `n` stay zero).
+///
+/// Cost: `ceil(n / K)` vector sweeps (one, to learn `m`, when `n = 0`). A
+/// vector sweep evaluates `f` once and carries `K` tangents, so it costs less
+/// than `K` scalar sweeps: the primal work is shared and the lane arithmetic
+/// runs on SIMD registers. The columns are exactly those of
+/// [`jacobian_forward`] (each lane does the same operations as one scalar
+/// sweep). Fix `K` by naming it: `jacobian_forward_vec(f_jvp_vec::<8>, &x)`.
+///
+/// ```
+/// use autodiff_runtime::drivers::{jacobian_forward, jacobian_forward_vec};
+/// use autodiff_runtime::Lanes;
+/// // generated for fn f(x: &[f64]) -> Vec<f64> { vec![x[0] * x[1], x[1], 2.0 * x[0]] }
+/// fn f_jvp(x: &[f64], d_x: &[f64]) -> (Vec<f64>, Vec<f64>) {
+///     (vec![x[0] * x[1], x[1], 2.0 * x[0]], vec![d_x[0] * x[1] + d_x[1] * x[0], d_x[1], d_x[0] * 2.0])
+/// }
+/// fn f_jvp_vec<const K: usize>(x: &[f64], d_x: &[Lanes<f64, K>]) -> (Vec<f64>, Vec<Lanes<f64, K>>) {
+///     (vec![x[0] * x[1], x[1], 2.0 * x[0]], vec![d_x[0] * x[1] + d_x[1] * x[0], d_x[1], d_x[0] * 2.0])
+/// }
+/// let j = jacobian_forward_vec(f_jvp_vec::<2>, &[3.0, 4.0]); // one sweep
+/// assert_eq!(j, vec![vec![4.0, 3.0], vec![0.0, 1.0], vec![2.0, 0.0]]);
+/// assert_eq!(jacobian_forward_vec(f_jvp_vec::<4>, &[3.0, 4.0]), j);
+/// assert_eq!(jacobian_forward(f_jvp, &[3.0, 4.0]), j);
+/// ```
+#[track_caller]
+pub fn jacobian_forward_vec<const K: usize, F: Real>(
+    jvp_vec: impl Fn(&[F], &[Lanes<F, K>]) -> (Vec<F>, Vec<Lanes<F, K>>),
+    x: &[F],
+) -> Vec<Vec<F>> {
+    let n = x.len();
+    lanes_nonzero("jacobian_forward_vec", K);
+    let mut rows: Vec<Vec<F>> = Vec::new();
+    if n == 0 {
+        let (value, tangent) = jvp_vec(x, &[]);
+        check_len(
+            "jacobian_forward_vec",
+            "the tangent returned by jvp_vec",
+            tangent.len(),
+            "its value",
+            value.len(),
+        );
+        return vec![Vec::new(); value.len()];
+    }
+    let mut seed = vec![Lanes::zero(); n];
+    let mut start = 0;
+    while start < n {
+        forward_columns_vec(
+            "jacobian_forward_vec",
+            &jvp_vec,
+            x,
+            start,
+            &mut seed,
+            &mut rows,
+        );
+        start += K;
+    }
+    rows
+}
+
+#[track_caller]
+fn lanes_nonzero(driver: &str, k: usize) {
+    if k == 0 {
+        panic!("{driver}: K = 0 lanes carry no tangent; use K >= 1");
+    }
+}
+
+/// Writes columns `start..start + K` (those below `n`) of the Jacobian into
+/// `rows` (allocating the `m` rows on the first sweep) from one vector sweep.
+/// `seed` is all zero on entry and on exit.
+#[track_caller]
+fn forward_columns_vec<const K: usize, F: Real>(
+    driver: &str,
+    jvp_vec: &impl Fn(&[F], &[Lanes<F, K>]) -> (Vec<F>, Vec<Lanes<F, K>>),
+    x: &[F],
+    start: usize,
+    seed: &mut [Lanes<F, K>],
+    rows: &mut Vec<Vec<F>>,
+) {
+    let n = x.len();
+    let end = (start + K).min(n);
+    for (lane, s) in seed[start..end].iter_mut().enumerate() {
+        *s = Lanes::unit(lane);
+    }
+    let (value, columns) = jvp_vec(x, seed);
+    for s in &mut seed[start..end] {
+        *s = Lanes::zero();
+    }
+    check_len(
+        driver,
+        "the tangent returned by jvp_vec",
+        columns.len(),
+        "its value",
+        value.len(),
+    );
+    if start == 0 {
+        *rows = vec![vec![F::ZERO; n]; columns.len()];
+    }
+    check_len(
+        driver,
+        "the tangent returned by jvp_vec",
+        columns.len(),
+        "the first tangent",
+        rows.len(),
+    );
+    for (row, c) in rows.iter_mut().zip(&columns) {
+        row[start..end].copy_from_slice(&c.as_slice()[..end - start]);
+    }
+}
+
+/// The `m x n` Jacobian by the cheaper of vector-mode forward (`K` columns per
+/// sweep) and reverse mode (one row per sweep): [`jacobian`] with
+/// [`jacobian_forward_vec`] as its forward half.
+///
+/// The first vector sweep (columns `0..K`) tells the driver `m`. If the
+/// `ceil(n / K) - 1` vector sweeps left are no more than the `m` reverse
+/// sweeps reverse mode would need, the driver finishes in forward mode;
+/// otherwise it runs `m` reverse sweeps. Cost: `min(ceil(n / K), 1 + m)`
+/// sweeps, counting a vector sweep like a reverse sweep (both are a small
+/// multiple of one evaluation of `f`). With `K >= n` that is always one
+/// vector sweep. Same matrix either way, up to rounding between the modes.
+///
+/// ```
+/// use autodiff_runtime::drivers::jacobian_vec;
+/// use autodiff_runtime::Lanes;
+/// // f(x) = (x0 x1 x2, x1^2, x0 + x2), the SPEC's example
+/// fn f(x: &[f64]) -> Vec<f64> { vec![x[0] * x[1] * x[2], x[1] * x[1], x[0] + x[2]] }
+/// fn f_jvp_vec<const K: usize>(x: &[f64], d: &[Lanes<f64, K>]) -> (Vec<f64>, Vec<Lanes<f64, K>>) {
+///     (f(x), vec![
+///         d[0] * (x[1] * x[2]) + d[1] * (x[0] * x[2]) + d[2] * (x[0] * x[1]),
+///         d[1] * (2.0 * x[1]),
+///         d[0] + d[2],
+///     ])
+/// }
+/// fn f_vjp(x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
+///     (f(x), vec![
+///         x[1] * x[2] * w[0] + w[2],
+///         x[0] * x[2] * w[0] + 2.0 * x[1] * w[1],
+///         x[0] * x[1] * w[0] + w[2],
+///     ])
+/// }
+/// let want = vec![vec![6.0, 3.0, 2.0], vec![0.0, 4.0, 0.0], vec![1.0, 0.0, 1.0]];
+/// assert_eq!(jacobian_vec(f_jvp_vec::<4>, f_vjp, &[1.0, 2.0, 3.0]), want);
+/// assert_eq!(jacobian_vec(f_jvp_vec::<1>, f_vjp, &[1.0, 2.0, 3.0]), want);
+/// ```
+#[track_caller]
+pub fn jacobian_vec<const K: usize, F: Real>(
+    jvp_vec: impl Fn(&[F], &[Lanes<F, K>]) -> (Vec<F>, Vec<Lanes<F, K>>),
+    vjp: impl Fn(&[F], &[F]) -> (Vec<F>, Vec<F>),
+    x: &[F],
+) -> Vec<Vec<F>> {
+    let n = x.len();
+    lanes_nonzero("jacobian_vec", K);
+    if n == 0 {
+        return jacobian_forward_vec(jvp_vec, x);
+    }
+    let mut rows: Vec<Vec<F>> = Vec::new();
+    let mut seed = vec![Lanes::zero(); n];
+    forward_columns_vec("jacobian_vec", &jvp_vec, x, 0, &mut seed, &mut rows);
+    let m = rows.len();
+    let vector_sweeps = n.div_ceil(K);
+    if vector_sweeps - 1 <= m {
+        let mut start = K;
+        while start < n {
+            forward_columns_vec("jacobian_vec", &jvp_vec, x, start, &mut seed, &mut rows);
+            start += K;
+        }
+        rows
+    } else {
+        reverse_rows("jacobian_vec", &vjp, x, m)
     }
 }
 
@@ -380,6 +561,77 @@ pub fn hessian<F: Real>(
         for (row, c) in rows.iter_mut().zip(column) {
             row[j] = c;
         }
+    }
+    rows
+}
+
+/// The `n x n` Hessian of a scalar function from its vector forward-over-reverse
+/// derivative (`#[differentiate(forward, vector)] #[differentiate(reverse)]`
+/// generates `f_vjp_jvp_vec`), `K` columns `H e_j` per sweep.
+///
+/// Cost: `ceil(n / K)` vector forward-over-reverse sweeps, each one gradient
+/// evaluation carrying `K` tangents. The columns are exactly those of
+/// [`hessian`] (each lane repeats one scalar sweep's operations).
+///
+/// ```
+/// use autodiff_runtime::drivers::hessian_vec;
+/// use autodiff_runtime::Lanes;
+/// // generated for fn f(x: &[f64]) -> f64 { x[0].powi(3) + x[0] * x[1] }
+/// fn f_vjp_jvp_vec<const K: usize>(
+///     x: &[f64], d_out: f64, d_x: &[Lanes<f64, K>], d_d_out: Lanes<f64, K>,
+/// ) -> ((f64, Vec<f64>), (Lanes<f64, K>, Vec<Lanes<f64, K>>)) {
+///     let g = [3.0 * x[0] * x[0] + x[1], x[0]];
+///     let hv = [d_x[0] * (6.0 * x[0]) + d_x[1], d_x[0]];
+///     (
+///         (x[0].powi(3) + x[0] * x[1], vec![d_out * g[0], d_out * g[1]]),
+///         (d_x[0] * g[0] + d_x[1] * g[1], vec![hv[0] * d_out + d_d_out * g[0], hv[1] * d_out + d_d_out * g[1]]),
+///     )
+/// }
+/// assert_eq!(hessian_vec(f_vjp_jvp_vec::<2>, &[2.0, 5.0]), vec![vec![12.0, 1.0], vec![1.0, 0.0]]);
+/// ```
+#[track_caller]
+#[allow(clippy::type_complexity)]
+pub fn hessian_vec<const K: usize, F: Real>(
+    vjp_jvp_vec: impl Fn(
+        &[F],
+        F,
+        &[Lanes<F, K>],
+        Lanes<F, K>,
+    ) -> ((F, Vec<F>), (Lanes<F, K>, Vec<Lanes<F, K>>)),
+    x: &[F],
+) -> Vec<Vec<F>> {
+    let n = x.len();
+    lanes_nonzero("hessian_vec", K);
+    let mut rows = vec![vec![F::ZERO; n]; n];
+    let mut seed = vec![Lanes::zero(); n];
+    let mut start = 0;
+    while start < n {
+        let end = (start + K).min(n);
+        for (lane, s) in seed[start..end].iter_mut().enumerate() {
+            *s = Lanes::unit(lane);
+        }
+        let ((_, grad), (_, columns)) = vjp_jvp_vec(x, F::ONE, &seed, Lanes::zero());
+        for s in &mut seed[start..end] {
+            *s = Lanes::zero();
+        }
+        check_len(
+            "hessian_vec",
+            "the gradient returned by vjp_jvp_vec",
+            grad.len(),
+            "x",
+            n,
+        );
+        check_len(
+            "hessian_vec",
+            "the Hessian-vector products returned by vjp_jvp_vec",
+            columns.len(),
+            "x",
+            n,
+        );
+        for (row, c) in rows.iter_mut().zip(&columns) {
+            row[start..end].copy_from_slice(&c.as_slice()[..end - start]);
+        }
+        start += K;
     }
     rows
 }
@@ -884,6 +1136,172 @@ mod tests {
         };
         jacobian(count_jvp, count_vjp, &[0.3, 2.5]);
         assert_eq!((forward_calls.get(), reverse_calls.get()), (2, 0));
+    }
+
+    // ---- vector mode ----
+
+    /// A map R^n -> R^2 for any n: (Σ x_i x_{i+1 mod n}, Σ i sin x_i).
+    fn long(x: &[f64]) -> Vec<f64> {
+        let mut a = 0.0;
+        let mut b = 0.0;
+        for i in 0..x.len() {
+            a += x[i] * x[(i + 1) % x.len()];
+            b += x[i].sin() * i as f64;
+        }
+        vec![a, b]
+    }
+    fn long_jacobian(x: &[f64]) -> Vec<Vec<f64>> {
+        let n = x.len();
+        let mut j = vec![vec![0.0; n]; 2];
+        for i in 0..n {
+            j[0][i] += x[(i + 1) % n];
+            j[0][(i + 1) % n] += x[i];
+            j[1][i] = x[i].cos() * i as f64;
+        }
+        j
+    }
+    fn long_jvp_vec<const K: usize>(
+        x: &[f64],
+        d: &[Lanes<f64, K>],
+    ) -> (Vec<f64>, Vec<Lanes<f64, K>>) {
+        let n = x.len();
+        let (mut ta, mut tb) = (Lanes::zero(), Lanes::zero());
+        for i in 0..n {
+            ta += d[i] * x[(i + 1) % n] + d[(i + 1) % n] * x[i];
+            tb += d[i] * (x[i].cos() * i as f64);
+        }
+        (long(x), vec![ta, tb])
+    }
+    fn long_vjp(x: &[f64], w: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let n = x.len();
+        let mut g = vec![0.0; n];
+        for i in 0..n {
+            g[i] += w[0] * x[(i + 1) % n] + w[1] * x[i].cos() * i as f64;
+            g[(i + 1) % n] += w[0] * x[i];
+        }
+        (long(x), g)
+    }
+
+    #[test]
+    fn jacobian_forward_vec_takes_ceil_n_over_k_sweeps() {
+        use std::cell::Cell;
+        // small integers: every product and sum is exact, whatever the order
+        let x: Vec<f64> = (0..7).map(|i| (i as f64) - 3.0).collect();
+        let want = long_jacobian(&x);
+        let sweeps = Cell::new(0);
+        macro_rules! check {
+            ($k:literal, $expected_sweeps:expr) => {{
+                sweeps.set(0);
+                let counted = |x: &[f64], d: &[Lanes<f64, $k>]| {
+                    sweeps.set(sweeps.get() + 1);
+                    long_jvp_vec(x, d)
+                };
+                assert_eq!(jacobian_forward_vec(counted, &x), want, "K = {}", $k);
+                assert_eq!(sweeps.get(), $expected_sweeps, "K = {}", $k);
+            }};
+        }
+        check!(1, 7);
+        check!(2, 4);
+        check!(3, 3);
+        check!(7, 1);
+        check!(16, 1);
+    }
+
+    #[test]
+    fn jacobian_vec_chooses_the_cheaper_mode() {
+        use std::cell::Cell;
+        let x: Vec<f64> = (0..9).map(|i| (i as f64) * 0.5 - 2.0).collect();
+        let (fwd, rev) = (Cell::new(0), Cell::new(0));
+        macro_rules! run {
+            ($k:literal) => {{
+                fwd.set(0);
+                rev.set(0);
+                let j = jacobian_vec(
+                    |x: &[f64], d: &[Lanes<f64, $k>]| {
+                        fwd.set(fwd.get() + 1);
+                        long_jvp_vec(x, d)
+                    },
+                    |x: &[f64], w: &[f64]| {
+                        rev.set(rev.get() + 1);
+                        long_vjp(x, w)
+                    },
+                    &x,
+                );
+                (j, fwd.get(), rev.get())
+            }};
+        }
+        // n = 9, m = 2: K = 4 needs 3 vector sweeps, the first plus 2 more <= m: forward
+        let (j, f, r) = run!(4);
+        assert_eq!((f, r), (3, 0));
+        assert_eq!(j, jacobian_forward_vec(long_jvp_vec::<4>, &x));
+        // K = 2 needs 5: after the first, 4 > m = 2 reverse sweeps: reverse
+        let (j, f, r) = run!(2);
+        assert_eq!((f, r), (1, 2));
+        assert_eq!(j, jacobian_reverse(long, long_vjp, &x));
+        for (a, b) in j.iter().flatten().zip(long_jacobian(&x).iter().flatten()) {
+            assert_close(*a, *b);
+        }
+        // K >= n: the first sweep is the whole Jacobian
+        let (j, f, r) = run!(16);
+        assert_eq!((f, r), (1, 0));
+        assert_eq!(j, long_jacobian(&x));
+    }
+
+    #[test]
+    fn vector_jacobians_with_no_inputs_or_no_outputs() {
+        let jvp = |_: &[f64], _: &[Lanes<f64, 2>]| (vec![1.0, 2.0], vec![Lanes::zero(); 2]);
+        let vjp = |_: &[f64], _: &[f64]| (vec![1.0, 2.0], vec![]);
+        assert_eq!(jacobian_forward_vec(jvp, &[]), vec![Vec::<f64>::new(); 2]);
+        assert_eq!(jacobian_vec(jvp, vjp, &[]), vec![Vec::<f64>::new(); 2]);
+        let none = |_: &[f64], _: &[Lanes<f64, 2>]| (Vec::new(), Vec::new());
+        assert!(jacobian_forward_vec(none, &[1.0, 2.0, 3.0]).is_empty());
+    }
+
+    #[test]
+    #[should_panic(expected = "jacobian_forward_vec: K = 0 lanes carry no tangent; use K >= 1")]
+    fn jacobian_forward_vec_rejects_zero_lanes() {
+        jacobian_forward_vec(long_jvp_vec::<0>, &[1.0, 2.0]);
+    }
+
+    #[test]
+    #[should_panic(
+        expected = "jacobian_forward_vec: the tangent returned by jvp_vec has length 1 but its value has length 2"
+    )]
+    fn jacobian_forward_vec_rejects_a_wrong_tangent_length() {
+        jacobian_forward_vec(
+            |x: &[f64], _: &[Lanes<f64, 2>]| (long(x), vec![Lanes::zero()]),
+            &[1.0, 2.0, 3.0],
+        );
+    }
+
+    #[test]
+    fn hessian_vec_equals_hessian_column_for_column() {
+        // the Rosenbrock Hessian, K columns per sweep, from its HVP lane by lane
+        #[allow(clippy::type_complexity)]
+        fn vjp_jvp_vec<const K: usize>(
+            x: &[f64],
+            d_out: f64,
+            d_x: &[Lanes<f64, K>],
+            d_d_out: Lanes<f64, K>,
+        ) -> ((f64, Vec<f64>), (Lanes<f64, K>, Vec<Lanes<f64, K>>)) {
+            let mut t = Lanes::zero();
+            let mut hv = vec![Lanes::zero(); x.len()];
+            for k in 0..K {
+                let dk: Vec<f64> = d_x.iter().map(|l| l[k]).collect();
+                let (_, (tk, hk)) = rosenbrock_vjp_jvp(x, d_out, &dk, d_d_out[k]);
+                t[k] = tk;
+                for (h, v) in hv.iter_mut().zip(hk) {
+                    h[k] = v;
+                }
+            }
+            let (v, g) = rosenbrock_vjp(x, d_out);
+            ((v, g), (t, hv))
+        }
+        let x = [-1.2, 1.0, 0.5, 2.0, 0.7];
+        let h = hessian(rosenbrock_vjp_jvp, &x);
+        assert_eq!(hessian_vec(vjp_jvp_vec::<2>, &x), h);
+        assert_eq!(hessian_vec(vjp_jvp_vec::<5>, &x), h);
+        assert_eq!(hessian_vec(vjp_jvp_vec::<8>, &x), h);
     }
 
     #[test]

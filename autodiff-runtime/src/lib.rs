@@ -10,6 +10,7 @@
 extern crate self as differentiate;
 
 pub mod drivers;
+mod lanes;
 pub mod nodiff;
 mod real;
 pub mod rules;
@@ -18,6 +19,7 @@ pub mod tensor;
 pub mod testing;
 mod vector_space;
 
+pub use lanes::{zero_lanes_like, Lanes, VectorTangent};
 pub use real::Real;
 pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
 pub use tensor::{ShapeError, Tensor};
@@ -27,6 +29,7 @@ pub use vector_space::{GradientField, VectorSpace};
 /// Not a public API: names and signatures change without notice.
 #[doc(hidden)]
 pub mod __private {
+    pub use crate::lanes::{cast_lanes_as, slice_lane, zero_lanes_like, Lanes, VectorTangent};
     pub use crate::nodiff;
     pub use crate::rules;
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
@@ -84,7 +87,7 @@ pub mod __private {
     /// `acc += c` elementwise, for float buffers (arrays, slices, vectors).
     #[inline]
     #[track_caller]
-    pub fn add_into<F: crate::Real>(acc: &mut [F], c: &[F]) {
+    pub fn add_into<F: Copy + core::ops::AddAssign>(acc: &mut [F], c: &[F]) {
         if acc.len() != c.len() {
             panic!(
                 "accumulate: adjoint of length {} cannot take a contribution of length {}",
