@@ -246,13 +246,14 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     }
     let Ctx {
         errors,
-        emitted,
+        mut emitted,
         extra,
         reexports,
         dumps,
         ..
     } = ctx;
 
+    crate::bounds::bound_user_types(&source, &float_generics(&source.sig), &mut emitted);
     let errs = errors.into_iter().map(|e| e.into_compile_error());
     // Calling only `f_vjp` uses `f`: an allowed-dead item counts as used, so
     // rustc does not warn that `f` is never used. (An attribute rather than an

@@ -9,6 +9,7 @@
 
 mod activity;
 mod attr;
+mod bounds;
 mod expand;
 mod forward;
 #[cfg(test)]
