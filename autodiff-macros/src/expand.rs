@@ -253,6 +253,7 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         ..
     } = ctx;
 
+    let callees = crate::callees::guard(&base, &mut emitted);
     crate::bounds::bound_user_types(&source, &float_generics(&source.sig), &mut emitted);
     let errs = errors.into_iter().map(|e| e.into_compile_error());
     // Calling only `f_vjp` uses `f`: an allowed-dead item counts as used, so
@@ -264,6 +265,9 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         .push(syn::parse_quote!(#[allow(dead_code)]));
     let vis = &source.vis;
     let mod_vis = reexport_vis(vis);
+    let present: Vec<String> = reexports.iter().map(|(_, to)| to.to_string()).collect();
+    let n_params = source.sig.inputs.len();
+    let missing = crate::callees::missing_entries(&base, &present, n_params, &mod_vis, custom);
     let reexports = reexports
         .iter()
         .map(|(from, to)| quote!(#mod_vis use super::#from as #to;));
@@ -279,11 +283,13 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         #emitted_source
         #(#emitted)*
         #(#extra)*
+        #callees
         #(#dumps)*
         #[doc(hidden)]
         #[allow(non_snake_case, unused_imports)]
         #vis mod #base {
             #(#reexports)*
+            #missing
         }
     }
 }
