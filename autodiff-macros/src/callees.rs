@@ -315,7 +315,7 @@ fn needed_attrs<'a>(entries: impl Iterator<Item = &'a String>) -> String {
 const STANDIN_ORDER: usize = 2;
 
 /// Stand-ins, inside `mod f`, for the entries `f`'s attributes do not
-/// generate (up to third order): a caller that needs one (a forward-mode
+/// generate (up to second order): a caller that needs one (a forward-mode
 /// caller of a reverse-only `f`) gets one error saying what `f` lacks, at the
 /// call, instead of "cannot find function `__jvp` in module `f`".
 pub fn missing_entries(
@@ -325,11 +325,12 @@ pub fn missing_entries(
     vis: &TokenStream,
     custom: bool,
 ) -> TokenStream {
+    // Every chain of modes up to the order, the empty one (`f` itself) first.
     let mut chains: Vec<Vec<&str>> = vec![vec![]];
+    let mut level: Vec<Vec<&str>> = vec![vec![]];
     for _ in 0..STANDIN_ORDER {
-        let longer: Vec<Vec<&str>> = chains
+        level = level
             .iter()
-            .filter(|c| c.len() + 1 == chains.last().map_or(1, |l| l.len() + 1))
             .flat_map(|c| {
                 ["jvp", "vjp"].map(|m| {
                     let mut c = c.clone();
@@ -338,19 +339,20 @@ pub fn missing_entries(
                 })
             })
             .collect();
-        chains.extend(longer);
+        chains.extend(level.iter().cloned());
     }
     let arity = |c: &[&str]| {
         c.iter()
             .fold(params, |a, m| if *m == "jvp" { 2 * a } else { a + 1 })
     };
-    let has: Vec<String> = present.to_vec();
+    let has = present;
     let mut out = TokenStream::new();
     for c in &chains {
         let mut entries = Vec::new();
         if !c.is_empty() {
             entries.push((format!("__{}", c.join("_")), arity(c)));
         }
+        // A pullback serves a reverse-mode caller one level up.
         if c.len() < STANDIN_ORDER {
             let pb = if c.is_empty() {
                 "__pullback".to_string()
