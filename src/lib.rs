@@ -149,15 +149,17 @@
 //! your own that carries `#[differentiate]`.
 //!
 //! ```text
-//! error[E0433]: cannot find module or crate `helper` in this scope
+//! error[E0277]: `helper` has no derivatives: annotate it with `#[differentiate(reverse)]`,
+//!               register a `#[custom_derivative]` for it, or do not pass it values that
+//!               carry a derivative
 //!   |
 //! 9 |     helper(x) + x
-//!   |     ^^^^^^ function `helper` is not a crate or module
+//!   |     ^^^^^^ `helper` is called with an argument that carries a derivative
 //! ```
-//! Fix: this is what calling a function *without* derivatives looks like.
-//! Put `#[differentiate(...)]` on `helper` too, with at least the modes of
-//! the caller (a `forward` caller needs `helper`'s `forward`, a `reverse`
-//! caller its `reverse`, a stacked caller the same stack).
+//! Fix: put the attribute the message names on `helper` (the caller's modes;
+//! for a stacked caller, its stack), or register a `#[custom_derivative]` for
+//! it, or keep values that carry a derivative out of the call (see [Calls
+//! between differentiated functions](#calls-between-differentiated-functions)).
 //!
 //! ```text
 //! error: this loop iterates over `x`, which carries a derivative; loop over
@@ -173,6 +175,19 @@
 //! too**: `use crate::shapes::g;` or `use crate::shapes::*;`, or call it by path
 //! (`shapes::g(x)`). Nothing else needs importing. The callee needs the modes the
 //! caller uses (and, for stacked callers, the same stack).
+//!
+//! A call to a function without derivatives is one error, at the callee, in
+//! the library's words (above); a callee that has derivatives but not the
+//! ones the caller needs (a `forward` caller of a `reverse`-only function, a
+//! stacked caller of an unstacked one, up to second order) is one error at
+//! the callee saying which derivative it lacks and which attribute gives it.
+//! (How: a call `g(x)` is generated as `g::__pullback(x)`; each generated
+//! function imports `g`, whose derivative module then shadows a stand-in that
+//! exists only to fail with that message, through a trait bound carrying
+//! `#[diagnostic::on_unimplemented]`. A proc macro cannot see whether `g` is
+//! annotated; rustc's name resolution can.) Beyond second order a missing
+//! stacked derivative is rustc's "cannot find function `__vjp_jvp_jvp` in
+//! module `g`".
 //!
 //! In reverse mode a call costs the callee's own forward and reverse sweeps
 //! once: the caller runs the callee's `__pullback`, which returns the callee's
@@ -298,9 +313,27 @@
 //!
 //! # Limits (today)
 //!
-//! - Free functions at module level only: not methods, not functions declared
-//!   inside another function's body (their hidden module would not be
-//!   reachable).
+//! - Free functions at module level only: not methods or associated
+//!   functions, not functions declared inside another function's body (their
+//!   hidden module would not be reachable). The derivatives of `f` live in a
+//!   module named `f` (that is what makes `use m::f;` import them), and an
+//!   `impl` cannot hold a module. A method (`self` receiver) or an associated
+//!   function that mentions `Self` is a spanned error saying to move it out of
+//!   the `impl`. An associated function without either is indistinguishable
+//!   from a free function to its attribute (a function-level attribute sees
+//!   only the function), so it gets rustc's "module is not supported in
+//!   `trait`s or `impl`s" at the attribute, and nothing else. Write it as a
+//!   free function (in a module named after the type, if you want the
+//!   grouping) taking what it needs as parameters. Why an error rather than
+//!   support: a method's body mostly reads `self`'s fields, which
+//!   differentiated code cannot do yet (field access comes with
+//!   `#[derive(Differentiable)]`); when it can, an attribute on the `impl`
+//!   block, which does see its context, is the way to emit the derivatives as
+//!   associated functions.
+//! - A parameter (or result) of a type of your own needs [`Differentiable`];
+//!   without it the error is one, at the parameter's type. `type Adjoint =
+//!   ();` makes the type inactive (configuration, lookup data): it is passed
+//!   through and gets the `()` derivative.
 //! - Mutual recursion (`f` calls `g` calls `f`) in reverse mode needs
 //!   `recursive` on one function of the cycle (`#[differentiate(reverse,
 //!   recursive)]`): its pullback is then boxed, as a self-recursive function's

@@ -174,7 +174,7 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         })
         .collect();
     check_signature(&source, &diff_levels, &mut errors);
-    if let Some(FnArg::Receiver(_)) = source.sig.inputs.first() {
+    if in_impl(&source).is_some() {
         // Inside an `impl` neither stubs nor a module can be emitted.
         let errs = errors.into_iter().map(|e| e.into_compile_error());
         return quote!(#(#errs)* #source);
@@ -255,42 +255,28 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     }
     let Ctx {
         errors,
-        emitted,
+        mut emitted,
         extra,
         reexports,
         dumps,
         ..
     } = ctx;
 
+    let callees = crate::callees::guard(&base, &mut emitted);
+    crate::bounds::bound_user_types(&source, &float_generics(&source.sig), &mut emitted);
     let errs = errors.into_iter().map(|e| e.into_compile_error());
-    // Calling only `f_vjp` uses `f`: a live (allowed-dead) item naming `f`
-    // keeps rustc from warning that `f` is never used.
-    let marker = {
-        let g = &source.sig.generics;
-        let w = &g.where_clause;
-        let args: Vec<TokenStream> = g
-            .params
-            .iter()
-            .filter_map(|p| match p {
-                syn::GenericParam::Type(t) => Some(t.ident.to_token_stream()),
-                syn::GenericParam::Const(c) => Some(c.ident.to_token_stream()),
-                syn::GenericParam::Lifetime(_) => None,
-            })
-            .collect();
-        let name = format_ident!("__ad_{}__uses", base);
-        let turbofish = if args.is_empty() {
-            quote!()
-        } else {
-            quote!(::<#(#args),*>)
-        };
-        quote! {
-            #[allow(dead_code, non_snake_case, clippy::all)]
-            #[doc(hidden)]
-            fn #name #g () #w { let _ = #base #turbofish; }
-        }
-    };
+    // Calling only `f_vjp` uses `f`: an allowed-dead item counts as used, so
+    // rustc does not warn that `f` is never used. (An attribute rather than an
+    // item naming `f`: inside an `impl`, where `f` is not in scope by its bare
+    // name, it adds no error of its own to rustc's about the module.)
+    emitted_source
+        .attrs
+        .push(syn::parse_quote!(#[allow(dead_code)]));
     let vis = &source.vis;
     let mod_vis = reexport_vis(vis);
+    let present: Vec<String> = reexports.iter().map(|(_, to)| to.to_string()).collect();
+    let n_params = source.sig.inputs.len();
+    let missing = crate::callees::missing_entries(&base, &present, n_params, &mod_vis, custom);
     let reexports = reexports
         .iter()
         .map(|(from, to)| quote!(#mod_vis use super::#from as #to;));
@@ -306,13 +292,14 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
         #emitted_source
         #(#emitted)*
         #(#extra)*
+        #callees
         #(#dumps)*
         #[doc(hidden)]
         #[allow(non_snake_case, unused_imports)]
         #vis mod #base {
             #(#reexports)*
+            #missing
         }
-        #marker
     }
 }
 
@@ -758,9 +745,21 @@ pub fn pretty(f: &ItemFn) -> String {
 /// Signature rules, checked before anything is generated.
 fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
     let sig = &f.sig;
-    // Derivatives of methods would need `Self` in generated items outside the impl.
-    if let Some(FnArg::Receiver(r)) = sig.inputs.first() {
-        errors.push(syn::Error::new_spanned(r, "#[differentiate] applies to free functions, not methods; take the value as an ordinary parameter and move the function out of the `impl`"));
+    // The derivatives live in a module named after the function (see `mod f`
+    // above), which an `impl` cannot hold. A receiver or `Self` says where the
+    // function is; an associated function without either is indistinguishable
+    // from a free one here, and gets rustc's "module is not supported in
+    // `trait`s or `impl`s" at the attribute.
+    match in_impl(f) {
+        Some(InImpl::Receiver(r)) => errors.push(syn::Error::new_spanned(r, format!(
+            "#[differentiate] applies to module-level functions, not methods: move `{}` out of the `impl` and pass what it needs from `self` as parameters",
+            sig.ident
+        ))),
+        Some(InImpl::SelfType(span)) => errors.push(syn::Error::new(span, format!(
+            "#[differentiate] applies to module-level functions, not associated functions (`Self` names the `impl`'s type): move `{}` out of the `impl` and name the type instead of `Self`",
+            sig.ident
+        ))),
+        None => {}
     }
     if let Some(a) = &sig.asyncness {
         errors.push(syn::Error::new(
@@ -830,6 +829,30 @@ fn check_signature(f: &ItemFn, levels: &[Args], errors: &mut Vec<syn::Error>) {
             }
         }
     }
+}
+
+/// Where a function shows that it is inside an `impl`.
+enum InImpl {
+    Receiver(syn::Receiver),
+    SelfType(Span),
+}
+
+/// A `self` receiver, or the first `Self` in the signature or body.
+fn in_impl(f: &ItemFn) -> Option<InImpl> {
+    if let Some(FnArg::Receiver(r)) = f.sig.inputs.first() {
+        return Some(InImpl::Receiver(r.clone()));
+    }
+    fn find(ts: TokenStream) -> Option<Span> {
+        ts.into_iter().find_map(|t| match t {
+            proc_macro2::TokenTree::Ident(i) if i == "Self" => Some(i.span()),
+            proc_macro2::TokenTree::Group(g) => find(g.stream()),
+            _ => None,
+        })
+    }
+    let sig = &f.sig;
+    find(quote!(#sig))
+        .or_else(|| find(f.block.to_token_stream()))
+        .map(InImpl::SelfType)
 }
 
 /// Rules that need to know what is active (with every parameter active).

@@ -3,7 +3,10 @@
 //! The engine is a pipeline of passes over syn types, each its own module:
 //! `attr` (arguments) -> `lower` (fence + A-normal form, `ir`) ->
 //! `activity` -> `forward` / `reverse` (with `gen`) -> `expand`
-//! (stacking, signatures, hidden call entries, stubs on error). The scalar
+//! (stacking, signatures, hidden call entries, stubs on error), then two passes
+//! over the emitted functions for diagnostics: `callees` (a call to a function
+//! without derivatives is one error in our words) and `bounds` (a user type
+//! without `Differentiable` is one error at the parameter). The scalar
 //! derivative rules come from the runtime's table (`rules`).
 //! `#[derive(Differentiable)]` is apart from the pipeline (`derive`).
 //! `vector` reuses `forward` for vector mode (`f_jvp_vec`, several tangents per sweep).
@@ -11,6 +14,8 @@
 
 mod activity;
 mod attr;
+mod bounds;
+mod callees;
 mod derive;
 mod expand;
 mod forward;

@@ -547,6 +547,12 @@ impl<'a> Lowerer<'a> {
         if INACTIVE_MACROS.contains(&name.as_str()) {
             let tokens = self.rename_tokens(mac.to_token_stream());
             out.stmts.push(Stmt::Inactive(quote!(#tokens;)));
+        } else if matches!(name.as_str(), "asm" | "global_asm" | "naked_asm") {
+            err(
+                self.errors,
+                mac.path.span(),
+                "inline assembly cannot be differentiated: the engine cannot see what it does to values; move it into a function with a `#[custom_derivative]`",
+            );
         } else {
             err(
                 self.errors,

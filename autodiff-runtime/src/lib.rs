@@ -66,6 +66,11 @@ pub mod __private {
     pub trait CopiedField: Clone {}
     impl<T: Clone> CopiedField for T {}
 
+    /// The self type of the stand-in that `#[differentiate]` resolves a call
+    /// to when the callee has no derivatives; its (unsatisfiable) trait bound
+    /// carries the error message, spanned at the callee.
+    pub enum Callee {}
+
     /// Pops a value the forward sweep pushed; the reverse sweep pops exactly as
     /// many as were pushed, so an empty stack is a bug in the generator.
     #[inline(always)]

@@ -25,7 +25,7 @@ use crate::Real;
 /// assert_eq!(zero_like(&7_usize), ());
 /// ```
 #[diagnostic::on_unimplemented(
-    message = "`{Self}` has no derivative type, so it cannot be a parameter of a differentiated function",
+    message = "`{Self}` has no derivative type, so it cannot be a parameter or the result of a differentiated function",
     label = "not `Differentiable`",
     note = "implement `differentiate::Differentiable` for it (`type Adjoint = ();` if it never carries a derivative), or pass the values it holds as separate parameters"
 )]
@@ -75,6 +75,7 @@ pub fn accumulate<A: Accumulate<B>, B>(acc: &mut A, contribution: B) {
 
 macro_rules! real_impls {
     ($($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl Differentiable for $t {
             type Adjoint = $t;
             #[inline(always)]
@@ -90,6 +91,7 @@ real_impls!(f32, f64);
 
 macro_rules! inactive_impls {
     ($($t:ty),*) => {$(
+        #[diagnostic::do_not_recommend]
         impl Differentiable for $t {
             type Adjoint = ();
             #[inline(always)]
@@ -118,6 +120,7 @@ inactive_impls!(
 );
 
 /// An `Option` never carries a derivative (its payload may be absent).
+#[diagnostic::do_not_recommend]
 impl<T> Differentiable for Option<T> {
     type Adjoint = ();
     #[inline(always)]
@@ -146,6 +149,7 @@ impl<A: Accumulate, const N: usize> Accumulate<Vec<A>> for [A; N] {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F: Real + Differentiable<Adjoint = F> + Accumulate, const N: usize> Differentiable for [F; N] {
     type Adjoint = [F; N];
     #[inline(always)]
@@ -163,6 +167,7 @@ impl<A: Accumulate, const N: usize> Accumulate for [A; N] {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F: Real + Accumulate> Differentiable for [F] {
     type Adjoint = Vec<F>;
     #[inline]
@@ -171,6 +176,7 @@ impl<F: Real + Accumulate> Differentiable for [F] {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<F: Real + Accumulate> Differentiable for Vec<F> {
     type Adjoint = Vec<F>;
     #[inline]
@@ -195,6 +201,7 @@ impl<A: Accumulate> Accumulate for Vec<A> {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Differentiable + ?Sized> Differentiable for &T {
     type Adjoint = T::Adjoint;
     #[inline(always)]
@@ -203,6 +210,7 @@ impl<T: Differentiable + ?Sized> Differentiable for &T {
     }
 }
 
+#[diagnostic::do_not_recommend]
 impl<T: Differentiable + ?Sized> Differentiable for &mut T {
     type Adjoint = T::Adjoint;
     #[inline(always)]
@@ -213,6 +221,7 @@ impl<T: Differentiable + ?Sized> Differentiable for &mut T {
 
 macro_rules! tuple_impls {
     ($(($($n:tt $t:ident),+))*) => {$(
+        #[diagnostic::do_not_recommend]
         impl<$($t: Differentiable),+> Differentiable for ($($t,)+) {
             type Adjoint = ($($t::Adjoint,)+);
             #[inline(always)]

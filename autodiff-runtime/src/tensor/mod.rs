@@ -810,6 +810,7 @@ impl<F: fmt::Display> fmt::Display for Tensor<F> {
 /// let x = Tensor::<f64>::ones(&[2, 3]);
 /// assert_eq!(zero_like(&x), Tensor::zeros(&[2, 3]));
 /// ```
+#[diagnostic::do_not_recommend]
 impl<F: Real> Differentiable for Tensor<F> {
     type Adjoint = Tensor<F>;
     fn zero_adjoint(&self) -> Tensor<F> {
