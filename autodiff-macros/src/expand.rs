@@ -977,11 +977,7 @@ fn transform_in(
         let prologue = prologue(&g, &low, &active, mode, conv);
         let inner = match mode {
             Mode::Forward => {
-                let out_zero = low.ret.const_zero().unwrap_or_else(|| {
-                    let r = g.a(&low.body.result);
-                    let rt = rt();
-                    quote!(#rt::zero_like(&#r))
-                });
+                let out_zero = low.ret.const_zero();
                 Forward::new(&mut g, out_zero).body()
             }
             Mode::Reverse => {

@@ -1,0 +1,77 @@
+//! One test per engine bug the random-program generator (`tools/progen`,
+//! see docs/TESTING.md) found, named after it (the F-series; F16 is the front-end
+//! fuzzer's, in autodiff-macros/src/fuzz.rs, and F15 is in tests/regressions.rs).
+//! Each is the generated program minimised by hand, checked against closed forms.
+#![allow(clippy::float_cmp)] // the derivatives below are exact
+use differentiate::prelude::*;
+use differentiate::testing::approx_eq;
+
+#[track_caller]
+fn close(got: f64, want: f64) {
+    assert!(
+        approx_eq(got, want, 1e-14, 1e-14),
+        "got {got:e}, want {want:e}"
+    );
+}
+
+// F7: an output that depends on the active inputs only through steps
+// (`floor`, `round`, a constant), in a function with a slice parameter.
+// Forward mode built the zero tangent of such an output from the value
+// after moving the value into the pair (E0382 in `_vjp_jvp`, whose output
+// holds the slice's adjoint `Vec`), and an early `return` of an inactive
+// value built it from the function's final result, a temporary not in
+// scope at the `return` (E0425).
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn f7_stepped(x: f64, s: &[f64]) -> f64 {
+    if x > 1.0 {
+        return (x * s[1]).floor();
+    }
+    (x * s[0]).round() * 2.0
+}
+
+#[differentiate(forward)]
+fn f7_rows(x: f64, k: usize) -> Vec<f64> {
+    if k == 0 {
+        return vec![1.0, 2.0];
+    }
+    vec![x, x * x]
+}
+
+#[differentiate(forward)]
+fn f7_rows_late(x: f64, k: usize) -> Vec<f64> {
+    if k == 0 {
+        return vec![x, 2.0];
+    }
+    vec![1.0, 3.0]
+}
+
+#[test]
+fn f7_inactive_output() {
+    // piecewise constant in (x, s): every derivative is zero, on both returns
+    let zero = (0.0, 0.0, vec![0.0, 0.0]);
+    let ((v, a, b), t) = f7_stepped_vjp_jvp(3.0, &[1.0, 2.5], 1.0, 1.0, &[1.0, 1.0], 1.0);
+    assert_eq!(((v, a, b), t), ((7.0, 0.0, vec![0.0, 0.0]), zero.clone()));
+    let ((v, a, b), t) = f7_stepped_vjp_jvp(0.5, &[1.4, 0.0], -2.0, 1.0, &[1.0, 1.0], 3.0);
+    assert_eq!(((v, a, b), t), ((2.0, 0.0, vec![0.0, 0.0]), zero));
+    assert_eq!(
+        f7_stepped_vjp(0.5, &[1.4, 0.0], 1.0),
+        (2.0, 0.0, vec![0.0, 0.0])
+    );
+    assert_eq!(
+        f7_stepped_jvp(0.5, &[1.4, 0.0], 1.0, &[1.0, 1.0]),
+        (2.0, 0.0)
+    );
+    // an inactive early return, then an active result (and the other way round)
+    assert_eq!(f7_rows_jvp(3.0, 0, 1.0), (vec![1.0, 2.0], vec![0.0, 0.0]));
+    assert_eq!(f7_rows_jvp(3.0, 1, 1.0), (vec![3.0, 9.0], vec![1.0, 6.0]));
+    assert_eq!(
+        f7_rows_late_jvp(3.0, 0, 1.0),
+        (vec![3.0, 2.0], vec![1.0, 0.0])
+    );
+    assert_eq!(
+        f7_rows_late_jvp(3.0, 1, 1.0),
+        (vec![1.0, 3.0], vec![0.0, 0.0])
+    );
+    assert_eq!(f7_stepped(0.5, &[1.4, 0.0]) + f7_rows(1.0, 0)[1], 4.0);
+}
