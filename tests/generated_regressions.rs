@@ -75,3 +75,58 @@ fn f7_inactive_output() {
     );
     assert_eq!(f7_stepped(0.5, &[1.4, 0.0]) + f7_rows(1.0, 0)[1], 4.0);
 }
+
+// F17: a tuple holding a call's result, after an early `return` (so the
+// function's body is a block of the reverse sweep). The reverse sweep
+// rebuilds the tuple at the start of its block (the zero of its adjoint is
+// built from it) but recomputed the tuple's other element only later, at
+// its last reader: `cannot find value sin_3` (or `t80`, `recip_39`, ...),
+// in `_vjp` and `_vjp_jvp` alike.
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn f17_product(x: f64, y: f64) -> f64 {
+    x * y
+}
+
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn f17_tuple_after_return(x: f64, y: f64) -> f64 {
+    if x > 1.0 {
+        return x;
+    }
+    let (a, b) = (f17_product(y, x), x.sin());
+    a * b
+}
+
+#[test]
+fn f17_tuple_after_an_early_return() {
+    // f = x y sin x (x <= 1)
+    let (x, y) = (0.5, 2.0);
+    let (s, c) = (x.sin(), x.cos());
+    let (fx, fy) = (y * s + x * y * c, x * s);
+    let (v, gx, gy) = f17_tuple_after_return_vjp(x, y, 1.0);
+    close(v, x * y * s);
+    close(gx, fx);
+    close(gy, fy);
+    close(f17_tuple_after_return_jvp(x, y, 1.0, 0.0).1, fx);
+    close(f17_tuple_after_return_jvp(x, y, 0.0, 1.0).1, fy);
+    // Hessian columns: f_xx = 2 y c - x y s, f_xy = s + x c, f_yy = 0
+    let (hxx, hxy) = (2.0 * y * c - x * y * s, s + x * c);
+    let ((_, ax, ay), (_, hx0, hx1)) = f17_tuple_after_return_vjp_jvp(x, y, 1.0, 1.0, 0.0, 0.0);
+    assert_eq!((ax, ay), (gx, gy));
+    close(hx0, hxx);
+    close(hx1, hxy);
+    let ((_, _, _), (_, hy0, hy1)) = f17_tuple_after_return_vjp_jvp(x, y, 1.0, 0.0, 1.0, 0.0);
+    close(hy0, hxy);
+    assert_eq!(hy1, 0.0);
+    // the early return: f = x
+    assert_eq!(f17_tuple_after_return_vjp(2.0, 3.0, 1.0), (2.0, 1.0, 0.0));
+    assert_eq!(
+        f17_tuple_after_return_vjp_jvp(2.0, 3.0, 1.0, 1.0, 1.0, 0.0),
+        ((2.0, 1.0, 0.0), (1.0, 0.0, 0.0))
+    );
+    assert_eq!(
+        f17_tuple_after_return(2.0, 0.0) + f17_product(1.0, 2.0),
+        4.0
+    );
+}
