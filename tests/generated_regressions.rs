@@ -130,3 +130,46 @@ fn f17_tuple_after_an_early_return() {
         4.0
     );
 }
+
+// F18: a float method in path form on a local bound only to a literal
+// (`let c = -1.59; f64::fract(c)`). The path types `c`; the method form of
+// A-normal form (`c.fract()`) left it an ambiguous `{float}` (E0689).
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn f18_literal_locals(x: f64) -> f64 {
+    let c = -1.59;
+    let w = 0.5;
+    f64::fract(c) * x + f64::sin(w) * x * x
+}
+
+#[differentiate(forward)]
+#[differentiate(reverse)]
+fn f18_literal_receiver_f32(x: f32) -> f32 {
+    let c = 3.0;
+    f32::hypot(c, x)
+}
+
+#[test]
+fn f18_path_form_method_of_a_literal_local() {
+    let (c, s) = ((-1.59f64).fract(), 0.5f64.sin());
+    let x = 0.75;
+    // f = c x + s x^2, f' = c + 2 s x, f'' = 2 s
+    let (v, g) = f18_literal_locals_vjp(x, 1.0);
+    close(v, c * x + s * x * x);
+    close(g, c + 2.0 * s * x);
+    close(f18_literal_locals_jvp(x, 1.0).1, c + 2.0 * s * x);
+    let ((_, g2), (_, h)) = f18_literal_locals_vjp_jvp(x, 1.0, 1.0, 0.0);
+    assert_eq!(g2, g);
+    close(h, 2.0 * s);
+    // hypot(3, x): derivative x / hypot(3, x) (f32 throughout)
+    let (v, g) = f18_literal_receiver_f32_vjp(4.0, 1.0);
+    assert_eq!((v, g), (5.0, 0.8));
+    assert_eq!(f18_literal_receiver_f32_jvp(4.0, 2.0), (5.0, 1.6));
+    // d/dx (x / hypot) = 9 / hypot^3
+    let ((_, _), (_, h)) = f18_literal_receiver_f32_vjp_jvp(4.0, 1.0, 1.0, 0.0);
+    assert!((h - 9.0 / 125.0).abs() <= 1e-7, "{h}");
+    assert_eq!(
+        f18_literal_locals(0.0) + f18_literal_receiver_f32(0.0) as f64,
+        3.0
+    );
+}
