@@ -1103,10 +1103,7 @@ fn transform_in(
         let prologue = prologue(&g, &low, &active, mode, conv);
         let inner = match mode {
             Mode::Forward => {
-                let out_zero = low
-                    .ret
-                    .const_zero()
-                    .unwrap_or_else(|| crate::gen::zero_like_of(g.a(&low.body.result)));
+                let out_zero = low.ret.const_zero();
                 Forward::new(&mut g, out_zero).body()
             }
             Mode::Reverse => {

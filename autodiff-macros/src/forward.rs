@@ -21,12 +21,13 @@ pub struct Forward<'g, 'a> {
     /// Loops that need a label (targets of `break`/`continue` from inner loops).
     labels: Vec<Option<syn::Lifetime>>,
     loop_stack: Vec<LoopId>,
-    /// Tokens of the output tangent's zero, for `return` of an inactive value.
-    pub out_zero: TokenStream,
+    /// The output's zero tangent when its type has a constant one (for an
+    /// inactive output).
+    pub out_zero: Option<TokenStream>,
 }
 
 impl<'g, 'a> Forward<'g, 'a> {
-    pub fn new(g: &'g mut Gen<'a>, out_zero: TokenStream) -> Self {
+    pub fn new(g: &'g mut Gen<'a>, out_zero: Option<TokenStream>) -> Self {
         let labels = loop_labels(g.body);
         Forward {
             g,
@@ -38,29 +39,34 @@ impl<'g, 'a> Forward<'g, 'a> {
 
     pub fn body(&mut self) -> TokenStream {
         let stmts = self.block(&self.g.body.block.clone());
-        let result = self.g.a(&self.g.body.result);
-        let d_result = self.d_or_zero(&self.g.body.result.clone());
+        let (pre, ret) = self.value_and_tangent(&self.g.body.result.clone());
         quote! {
             #stmts
-            (#result, #d_result)
+            #pre
+            #ret
         }
     }
 
-    fn d_or_zero(&self, a: &Atom) -> TokenStream {
-        match self.g.da(a) {
-            Some(d) => d,
-            None => match a.var() {
-                Some(v) if crate::gen::const_zero(&self.g.body.vars[v].kind).is_some() => {
-                    self.g.zero_of(v)
-                }
-                _ => self.out_zero_for(a),
-            },
+    /// `(value, tangent)` of a returned atom, after the statements it needs.
+    /// An inactive output of a type without a constant zero gets
+    /// `zero_like(&value)`, bound before the value moves into the pair.
+    fn value_and_tangent(&mut self, a: &Atom) -> (TokenStream, TokenStream) {
+        let v = self.g.a(a);
+        if let Some(d) = self.g.da(a) {
+            return (quote!(), quote!((#v, #d)));
         }
-    }
-
-    fn out_zero_for(&self, a: &Atom) -> TokenStream {
-        let _ = a;
-        self.out_zero.clone()
+        let zero = match a.var() {
+            Some(x) => crate::gen::const_zero(&self.g.body.vars[x].kind),
+            None => None,
+        };
+        match zero.or_else(|| self.out_zero.clone()) {
+            Some(z) => (quote!(), quote!((#v, #z))),
+            None => {
+                let d = self.g.names.fresh("d_value");
+                let z = crate::gen::zero_like_of(quote!(#v));
+                (quote!(let #d = #z;), quote!((#v, #d)))
+            }
+        }
     }
 
     fn block(&mut self, b: &Block) -> TokenStream {
@@ -483,9 +489,12 @@ impl<'g, 'a> Forward<'g, 'a> {
                 quote!(continue #l;)
             }
             Stmt::Return(a) => {
-                let v = self.g.a(a);
-                let d = self.d_or_zero(a);
-                quote!(return (#v, #d);)
+                let (pre, ret) = self.value_and_tangent(a);
+                if pre.is_empty() {
+                    quote!(return #ret;)
+                } else {
+                    quote!({ #pre return #ret; })
+                }
             }
             Stmt::Inactive(ts) => ts.clone(),
             Stmt::Bind(_) => quote!(),

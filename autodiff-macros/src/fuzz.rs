@@ -699,7 +699,13 @@ static CLEAN: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0
 static WITH_ERROR: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 /// The property: no panic; the output parses as a file or carries `compile_error`.
+/// (After the FUZZ_REPLAY input, when there is one.)
 fn check(args: TokenStream, item: TokenStream) -> Result<(), TestCaseError> {
+    REPLAY.call_once(replay);
+    check_one(args, item)
+}
+
+fn check_one(args: TokenStream, item: TokenStream) -> Result<(), TestCaseError> {
     let shown = format!("#[differentiate({args})] {item}");
     // A stack overflow aborts the process before proptest can report: with
     // FUZZ_LAST=path, every input is written there first.
@@ -732,6 +738,36 @@ fn check(args: TokenStream, item: TokenStream) -> Result<(), TestCaseError> {
 
 /// Between the arguments and the item in a FUZZ_LAST file.
 const SEPARATOR: &str = "=====";
+
+static REPLAY: std::sync::Once = std::sync::Once::new();
+
+/// With FUZZ_REPLAY=path (a file FUZZ_LAST wrote: the arguments, a
+/// SEPARATOR line, the item), that input is checked before any other, so
+/// `FUZZ_REPLAY=path cargo test -p autodiff-macros fuzz::regressions`
+/// reproduces a crash that aborted a long run (a stack overflow) at once,
+/// then runs the regressions.
+fn replay() {
+    let Some(path) = std::env::var_os("FUZZ_REPLAY") else {
+        return;
+    };
+    let text = std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("FUZZ_REPLAY={}: {e}", path.to_string_lossy()));
+    let (args, item) = text
+        .split_once(&format!("\n{SEPARATOR}\n"))
+        .unwrap_or_else(|| {
+            panic!("FUZZ_REPLAY: no `{SEPARATOR}` line between the arguments and the item")
+        });
+    let (args, item): (TokenStream, TokenStream) = match (args.parse(), item.parse()) {
+        (Ok(a), Ok(i)) => (a, i),
+        _ => panic!("FUZZ_REPLAY: the saved input does not tokenize"),
+    };
+    eprintln!("fuzz: replaying {}", path.to_string_lossy());
+    // `check` itself would wait on REPLAY: the property is checked here
+    if let Err(e) = check_one(args, item) {
+        panic!("fuzz: the replayed input fails: {e}");
+    }
+    eprintln!("fuzz: the replayed input expands without a panic");
+}
 
 /// Cases per property: `PROPTEST_CASES` when set, else a budget that keeps
 /// `cargo test` quick.
@@ -814,8 +850,7 @@ proptest! {
     }
 }
 
-/// Regressions: inputs that broke `expand`, minimised (commented out until
-/// the lead fixes them; see /tmp/bugs.md).
+/// Regressions: inputs that broke `expand`, minimised, one test per bug.
 mod regressions {
     #[allow(unused_imports)]
     use super::*;

@@ -1508,6 +1508,17 @@ impl<'a> Lowerer<'a> {
                             );
                             syn::parse_quote!(#l)
                         }
+                        // A local bound to a literal only (`let c = 1.5;`)
+                        // is typed by this call alone: the method form needs
+                        // the type spelled out.
+                        Expr::Path(p)
+                            if p.path.get_ident().is_some_and(|i| {
+                                self.lookup(&i.to_string())
+                                    .is_some_and(|v| self.body.vars[v].param.is_none())
+                            }) =>
+                        {
+                            syn::parse_quote!(#e as #ty)
+                        }
                         Expr::Path(_) | Expr::Lit(_) => e.clone(),
                         // A constant expression takes its type from the path.
                         e => syn::parse_quote!((#e) as #ty),

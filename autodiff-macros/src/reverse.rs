@@ -916,6 +916,15 @@ impl<'g, 'a> Reverse<'g, 'a> {
             if self.active(v) && const_zero(&body.vars[v].kind).is_none() {
                 continue;
             }
+            // ... or by a recomputation there (a later local not placed late,
+            // such as a tuple whose adjoint's zero is built from it).
+            let read_at_entry = b.stmts.iter().any(|t| {
+                matches!(t, Stmt::Let { var: w, rhs: Some(r) }
+                    if self.recompute.contains(w) && !late.contains_key(w) && r.reads().contains(&v))
+            });
+            if read_at_entry {
+                continue;
+            }
             // Last reader: a statement reading it (directly or inside), or the
             // recomputation of another local reading it.
             // (Only statements with reverse code read anything in the reverse sweep.)
