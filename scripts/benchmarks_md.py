@@ -25,25 +25,31 @@ import os
 import re
 import subprocess
 import sys
+import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BENCHES = ["rosenbrock", "peers", "gmm", "small"]
+BENCHES = ["rosenbrock", "peers", "gmm", "small", "lstm", "ba"]
 OUT = os.path.join(ROOT, "BENCHMARKS.md")
 
 GMM_FILES = ["1k_d2_K5", "1k_d10_K25", "1k_d20_K50", "1k_d32_K100", "1k_d64_K100", "10k_d20_K50"]
 PEER_SIZES = [100, 1000, 10000]
 ROSEN_SIZES = [1000, 10000, 1000000]
+LSTM_FILES = [(2, 1024), (4, 4096)]
+BA_FILES = [1, 3, 5, 8, 12]
 
 
 # ------------------------------------------------------------------ inputs
 
-def load_results(criterion_dir, stat):
+def load_results(criterion_dir, stat, since=None):
     """{(group, function, parameter): ns} from criterion's output (its `stat`
-    point estimate: "median" or "mean")."""
+    point estimate: "median" or "mean"); with `since` (a time.time()), only
+    results written after it."""
     res = {}
     for est in glob.glob(os.path.join(criterion_dir, "**", "new", "estimates.json"), recursive=True):
         new = os.path.dirname(est)
         try:
+            if since is not None and os.path.getmtime(est) < since:
+                continue
             with open(os.path.join(new, "benchmark.json")) as f:
                 b = json.load(f)
             with open(est) as f:
@@ -60,20 +66,44 @@ def adbench_dir():
         os.path.join(ROOT, "..", "shared", "data", "adbench"))
 
 
+def readme_text():
+    path = os.path.join(adbench_dir(), "README.md")
+    try:
+        with open(path) as f:
+            return f.read(), path
+    except OSError:
+        return "", path
+
+
 def gmm_reference():
     """{'d2 K5': (hand C++, Tapenade, JAX)} from the data README's table."""
-    path = os.path.join(adbench_dir(), "README.md")
+    text, path = readme_text()
     refs = {}
-    try:
-        text = open(path).read()
-    except OSError:
-        return refs, path
     section = text.split("## GMM", 1)[-1].split("\n## ", 1)[0]
     for line in section.splitlines():
         m = re.match(r"\|\s*(d\d+ K\d+)\s*\|\s*([^|]+)\|\s*([^|]+)\|\s*([^|]+)\|", line)
         if m:
             refs[m.group(1)] = tuple(c.strip() for c in m.group(2, 3, 4))
     return refs, path
+
+
+def lstm_reference():
+    """{'l2 c1024': (hand C++, Tapenade)} from the data README's prose."""
+    text = " ".join(readme_text()[0].split())
+    m = re.search(r"hand C\+\+ (\d+(?:\.\d+)?) \(l2 c1024\) and (\d+(?:\.\d+)?) \(l4 c4096\), "
+                  r"Tapenade (\d+(?:\.\d+)?) and (\d+(?:\.\d+)?)", text)
+    if not m:
+        return {}
+    return {"l2 c1024": (m.group(1), m.group(3)), "l4 c4096": (m.group(2), m.group(4))}
+
+
+def ba_reference():
+    """(hand C++ range, Tapenade range) over ba1..ba12 from the data README."""
+    text = " ".join(readme_text()[0].split())
+    m = re.search(r"hand-written C\+\+ ([\d.]+) to ([\d.]+), Tapenade ([\d.]+) to ([\d.]+)", text)
+    if not m:
+        return None
+    return (f"{m.group(1)} to {m.group(2)}", f"{m.group(3)} to {m.group(4)}")
 
 
 def sh(cmd):
@@ -135,10 +165,11 @@ class Report:
         self.res = res
         self.missing = []
         self.targets = []  # (target, where, value, met)
+        self.quick = False
 
     def t(self, group, fn, param, needed=True):
         v = self.res.get((group, fn, str(param)))
-        if v is None and needed:
+        if v is None and needed and not self.quick:
             self.missing.append(f"{group}/{fn}/{param}")
         return v
 
@@ -250,6 +281,13 @@ class Report:
                 if lim is not None:
                     self.target("GMM gradient / objective < hand-written C++'s", f"GMM {s} d{d} K{k}",
                                 div(t["vjp"], o), lim, "<=")
+                try:
+                    lim = float(rt)
+                except ValueError:
+                    lim = None
+                if lim is not None:
+                    self.target("GMM gradient / objective <= Tapenade's", f"GMM {s} d{d} K{k}",
+                                div(t["vjp"], o), lim, "<=")
             if t["tape"] is not None:
                 self.target("tape / reverse gradient >= 10", f"GMM {s} d{d} K{k}",
                             div(t["tape"], t["vjp"]), 10.0, ">=")
@@ -271,6 +309,61 @@ class Report:
             table(["file", "parameters", "ours", "hand (Rust)", "ours / hand", "FD", "num-dual",
                    "tape", "ref: hand-written C++", "ref: Tapenade", "ref: JAX"], rows,
                   ["---"] + ["---:"] * 10)])
+
+    def lstm(self):
+        g = "lstm"
+        refs = lstm_reference()
+        rows = []
+        for (l, c) in LSTM_FILES:
+            f = f"l{l}_c{c}"
+            t = {fn: self.t(g, fn, f) for fn in ("objective", "vjp", "hand")}
+            o = t["objective"]
+            b = 14
+            rc, rt = refs.get(f"l{l} c{c}", ("-", "-"))
+            rows.append([f"l{l} c{c}", f"{8 * l * b + 3 * b:,}", num(div(t["vjp"], o)),
+                         num(div(t["hand"], o)), num(div(t["vjp"], t["hand"])), rc, rt])
+            self.target("LSTM gradient / objective <= 4", f"LSTM l{l} c{c}", div(t["vjp"], o), 4.0, "<=")
+        return "\n".join([
+            "## ADBench LSTM (benches/lstm.rs)", "",
+            "Gradient time / objective time, with respect to all `8 l b + 3 b` parameters (b = 14), "
+            "over a sequence of c characters (c - 1 steps through l layers). Ours = generated "
+            "`lstm_objective_vjp` of the plain-slice objective in benches/common/lstm.rs; hand = "
+            "back-propagation through time written by hand in Rust (the forward pass stores the "
+            "gates). The reference columns are from the data README (ADBench's C++ on a machine of "
+            "this kind).", "",
+            table(["file", "parameters", "ours", "hand (Rust)", "ours / hand", "ref: hand-written C++",
+                   "ref: Tapenade"], rows, ["---"] + ["---:"] * 6)])
+
+    def ba(self):
+        g = "ba"
+        ref = ba_reference()
+        rc, rt = ref if ref else ("-", "-")
+        rows = []
+        for k in BA_FILES:
+            f = f"ba{k}"
+            t = {fn: self.t(g, fn, f, not self.quick or k <= 5) for fn in ("objective", "hand", "jvp", "vjp")}
+            o = t["objective"]
+            if o is None:
+                continue
+            rows.append([f, num(div(t["hand"], o)), num(div(t["jvp"], o)), num(div(t["vjp"], o)),
+                         num(div(t["jvp"], t["hand"])), num(div(t["vjp"], t["hand"])), rc, rt])
+            self.target("BA Jacobian / hand-written Rust <= 1.2", f"BA {f}, forward (15 scalar sweeps)",
+                        div(t["jvp"], t["hand"]), 1.2, "<=")
+            self.target("BA Jacobian / hand-written Rust <= 1.2", f"BA {f}, reverse (2 sweeps)",
+                        div(t["vjp"], t["hand"]), 1.2, "<=")
+        return "\n".join([
+            "## ADBench BA (benches/ba.rs)", "",
+            "Jacobian time / objective time. The objective computes every residual (2 reprojection "
+            "errors and 1 weight error per observation); the Jacobian is the sparse one: a 2 x 15 "
+            "block per observation (camera 11, point 3, weight 1) and d(1 - w^2)/dw per weight, "
+            "written into a buffer kept across iterations. hand = the block written by hand in Rust "
+            "(benches/common/ba.rs); forward = `FORWARD_BLOCK`, today 15 scalar sweeps of the "
+            "generated `ba_residual_jvp` (one unit tangent per column; the vector forward mode, "
+            "several tangents per sweep, is not in the engine yet); reverse = 2 sweeps of the "
+            "generated `ba_residual_vjp` (one per residual). The reference ratios are the data "
+            "README's range over ba1, ba3, ba5, ba8, ba12 (ADBench's C++).", "",
+            table(["file", "hand (Rust)", "forward", "reverse", "forward / hand", "reverse / hand",
+                   "ref: hand-written C++", "ref: Tapenade"], rows, ["---"] + ["---:"] * 7)])
 
     def small(self):
         g = "small"
@@ -308,7 +401,7 @@ class Report:
     def times(self):
         rows = []
         for (g, fn, p), v in sorted(self.res.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][2]), str(kv[0][1]))):
-            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock"):
+            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "lstm", "ba"):
                 rows.append([g, p, fn, fmt_time(v)])
         return "\n".join([
             "## Times", "", "Machine-dependent; for reference only.", "",
@@ -320,6 +413,12 @@ class Report:
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--no-run", action="store_true", help="do not run cargo bench; use existing results")
+    ap.add_argument("--quick", action="store_true",
+                    help="short measurements, largest inputs skipped, only this run's results used "
+                         "(a few minutes; rougher ratios)")
+    ap.add_argument("--bench", action="append", choices=BENCHES, metavar="NAME",
+                    help="run only this benchmark (repeatable; the others' results are read from "
+                         "target/criterion): " + ", ".join(BENCHES))
     ap.add_argument("--criterion", default=os.path.join(ROOT, "target", "criterion"),
                     help="criterion's output directory (default: target/criterion)")
     ap.add_argument("--out", default=OUT, help="the file to write (default: BENCHMARKS.md)")
@@ -327,28 +426,41 @@ def main():
                     help="criterion's point estimate to use (default: median, robust to a busy machine)")
     args = ap.parse_args()
 
+    start = time.time()
+    benches = args.bench or BENCHES
     if not args.no_run:
-        cmd = ["cargo", "bench"] + [a for b in BENCHES for a in ("--bench", b)]
+        env = dict(os.environ)
+        if args.quick:
+            env["DIFFERENTIATE_BENCH_QUICK"] = "1"
+        cmd = ["cargo", "bench"] + [a for b in benches for a in ("--bench", b)]
         print("running:", " ".join(cmd), file=sys.stderr)
-        r = subprocess.run(cmd, cwd=ROOT)
+        r = subprocess.run(cmd, cwd=ROOT, env=env)
         if r.returncode != 0:
             print("cargo bench failed", file=sys.stderr)
             return r.returncode
 
-    rep = Report(load_results(args.criterion, args.stat))
+    rep = Report(load_results(args.criterion, args.stat, start if args.quick and not args.no_run else None))
     rep.stat = args.stat
+    rep.quick = args.quick
     model, cores, rustc, commit = machine()
-    body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "", rep.small()]
+    body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "",
+            rep.lstm(), "", rep.ba(), "", rep.small()]
+    elapsed = time.time() - start
+    how = ("quick mode (`--quick`: short measurements, largest inputs skipped; rougher ratios)"
+           if args.quick else "a full run")
     doc = [
         "# Benchmarks", "",
-        "Generated by `python3 scripts/benchmarks_md.py`, which runs `cargo bench --bench rosenbrock "
-        "--bench peers --bench gmm --bench small` and writes this file (`--no-run` rewrites it from the "
-        f"results already in target/criterion). Every number is a ratio of criterion {args.stat} times, so it "
+        "Generated by `python3 scripts/benchmarks_md.py`, which runs `cargo bench` on "
+        + ", ".join(f"benches/{b}.rs" for b in BENCHES) +
+        " and writes this file (`--no-run` rewrites it from the results already in target/criterion; "
+        "`--quick` is a rougher run of a few minutes; `--bench NAME` reruns one benchmark). "
+        f"Every number is a ratio of criterion {args.stat} times, so it "
         "carries over between machines where absolute times do not; lower is better unless a column "
         "says otherwise. Every derivative timed is checked against a hand-written one or finite "
-        "differences by tests/bench_correctness.rs and tests/bench_correctness_more.rs.", "",
+        "differences by the tests/bench_correctness*.rs tests.", "",
         f"Machine: {model}, {cores} cores; {rustc}; `cargo bench` profile (opt-level 3, no LTO, "
-        f"no target-cpu); engine at commit {commit}; generated {datetime.date.today().isoformat()}.", "",
+        f"no target-cpu); engine at commit {commit}; generated {datetime.date.today().isoformat()} by "
+        + how + ("" if args.no_run else f", which took {elapsed / 60:.0f} minutes") + ".", "",
         "Peers: num-dual (forward-mode dual numbers), and `reverse` 0.2, a zero-dependency run-time "
         "tape (a Wengert list of nodes with two weights each, one reverse sweep), chosen as the "
         "lightest credible tape-based reverse mode on crates.io: it is what a run-time tape costs "
@@ -358,7 +470,7 @@ def main():
     ] + body + ["", rep.times(), ""]
     with open(args.out, "w") as f:
         f.write("\n".join(doc))
-    print(f"wrote {os.path.relpath(args.out, ROOT)}", file=sys.stderr)
+    print(f"wrote {os.path.relpath(args.out, ROOT)} ({elapsed:.0f} s)", file=sys.stderr)
     if rep.missing:
         print("missing results (run the benchmarks first): " + ", ".join(rep.missing), file=sys.stderr)
         return 1
