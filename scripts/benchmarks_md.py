@@ -28,7 +28,7 @@ import sys
 import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BENCHES = ["rosenbrock", "peers", "gmm", "small", "lstm", "ba"]
+BENCHES = ["rosenbrock", "peers", "gmm", "small", "lstm", "ba", "batch"]
 OUT = os.path.join(ROOT, "BENCHMARKS.md")
 
 GMM_FILES = ["1k_d2_K5", "1k_d10_K25", "1k_d20_K50", "1k_d32_K100", "1k_d64_K100", "10k_d20_K50"]
@@ -365,6 +365,26 @@ class Report:
             table(["file", "hand (Rust)", "forward", "reverse", "forward / hand", "reverse / hand",
                    "ref: hand-written C++", "ref: Tapenade"], rows, ["---"] + ["---:"] * 7)])
 
+    def batch(self):
+        g = "batch"
+        rows = []
+        names = {"rosenbrock": "Rosenbrock: 64 gradients, n = 10,000 each",
+                 "gmm": "GMM: 8 gradients, d10 K25, 200 points each"}
+        for p in ("rosenbrock", "gmm"):
+            t = {fn: self.t(g, fn, p) for fn in ("sequential", "threads_1", "threads_2")}
+            speed = div(t["threads_1"], t["threads_2"])
+            rows.append([names[p], fmt_time(t["sequential"]), num(div(t["threads_1"], t["sequential"])),
+                         num(speed), "-" if speed is None else f"{100 * speed / 2:.0f}%"])
+        return "\n".join([
+            "## Parallel batches with rayon (benches/batch.rs)", "",
+            "Gradients of a batch of independent inputs: a sequential loop, and rayon's `par_iter` in "
+            "pools of 1 and 2 threads (the machine's cores, shared with whatever else runs: see the "
+            "load average above). The generated gradients are plain functions, so nothing is shared "
+            "between threads; tests/bench_correctness_more.rs checks the parallel results equal the "
+            "sequential ones bit for bit.", "",
+            table(["batch", "sequential", "1 thread / sequential", "speed-up, 2 threads vs 1",
+                   "parallel efficiency"], rows, ["---"] + ["---:"] * 4)])
+
     def small(self):
         g = "small"
         rows = []
@@ -401,7 +421,7 @@ class Report:
     def times(self):
         rows = []
         for (g, fn, p), v in sorted(self.res.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][2]), str(kv[0][1]))):
-            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "lstm", "ba"):
+            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "lstm", "ba", "batch"):
                 rows.append([g, p, fn, fmt_time(v)])
         return "\n".join([
             "## Times", "", "Machine-dependent; for reference only.", "",
@@ -427,6 +447,7 @@ def main():
     args = ap.parse_args()
 
     start = time.time()
+    load_before = os.getloadavg()[1]
     benches = args.bench or BENCHES
     if not args.no_run:
         env = dict(os.environ)
@@ -444,8 +465,12 @@ def main():
     rep.quick = args.quick
     model, cores, rustc, commit = machine()
     body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "",
-            rep.lstm(), "", rep.ba(), "", rep.small()]
+            rep.lstm(), "", rep.ba(), "", rep.small(), "", rep.batch()]
     elapsed = time.time() - start
+    load = "" if args.no_run else (
+        f" Load average (5 min) {load_before:.1f} at the start and {os.getloadavg()[1]:.1f} at the end: "
+        f"above {cores} the benchmarks shared the cores with other work, and ratios of methods timed "
+        "at different moments are noisier.")
     how = ("quick mode (`--quick`: short measurements, largest inputs skipped; rougher ratios)"
            if args.quick else "a full run")
     doc = [
@@ -460,7 +485,7 @@ def main():
         "differences by the tests/bench_correctness*.rs tests.", "",
         f"Machine: {model}, {cores} cores; {rustc}; `cargo bench` profile (opt-level 3, no LTO, "
         f"no target-cpu); engine at commit {commit}; generated {datetime.date.today().isoformat()} by "
-        + how + ("" if args.no_run else f", which took {elapsed / 60:.0f} minutes") + ".", "",
+        + how + ("" if args.no_run else f", which took {elapsed / 60:.0f} minutes") + "." + load, "",
         "Peers: num-dual (forward-mode dual numbers), and `reverse` 0.2, a zero-dependency run-time "
         "tape (a Wengert list of nodes with two weights each, one reverse sweep), chosen as the "
         "lightest credible tape-based reverse mode on crates.io: it is what a run-time tape costs "
