@@ -3,19 +3,29 @@
 
 Usage (from anywhere; paths are relative to the workspace root):
 
-    python3 scripts/benchmarks_md.py            # run the benchmarks, then write BENCHMARKS.md
-    python3 scripts/benchmarks_md.py --no-run   # only rewrite BENCHMARKS.md from target/criterion
+    python3 scripts/benchmarks_md.py            # run everything, then write BENCHMARKS.md
+    python3 scripts/benchmarks_md.py --quick    # a rougher run in a few minutes
+    python3 scripts/benchmarks_md.py --no-run   # only rewrite BENCHMARKS.md from the results
+    python3 scripts/benchmarks_md.py --bench lstm   # rerun one benchmark, rewrite from all results
 
-Running means `cargo bench --bench rosenbrock --bench peers --bench gmm
---bench small` (about 4 to 5 minutes on 2 cores). The script reads every
-target/criterion/**/new/estimates.json (with the benchmark.json beside it for
-the group, function and parameter), takes criterion's median (or, with --stat mean, mean) point estimate, and
-writes, per problem, derivative time / objective time for every method, ours /
-hand-written, the issue-6 targets with met / missed, the machine (lscpu model
-name, cores, rustc version) and, for GMM, the reference ratios of hand-written
-C++, Tapenade and JAX parsed from ../shared/data/adbench/README.md.
+A full run is `cargo bench` on every benches/*.rs listed in BENCHES, then
+scripts/compile_time.py (which builds a generated 100-function crate in
+several variants); it takes about 25 minutes on 2 idle cores (longer on a
+busy machine). `--quick` sets DIFFERENTIATE_BENCH_QUICK=1, under which the
+benches take short measurements and skip their largest inputs, runs
+compile_time.py in its quick mode, and uses only the results of this run.
 
-Exits non-zero if a benchmark the tables need has no result.
+The script reads every target/criterion/**/new/estimates.json (with the
+benchmark.json beside it for the group, function and parameter), takes
+criterion's median (or, with --stat mean, mean) point estimate, and the
+memory and compile-time results the RK4 bench and compile_time.py write
+under target/; and writes, per problem, derivative time / objective time for
+every method, ours / hand-written, the issue-6 targets with met / missed,
+the machine (lscpu model name, cores, rustc version, load average) and the
+reference ratios of hand-written C++, Tapenade and JAX parsed from
+../shared/data/adbench/README.md beside ours (GMM, LSTM, BA).
+
+Exits non-zero if a result the tables need is missing (except in quick mode).
 """
 import argparse
 import datetime
@@ -28,7 +38,7 @@ import sys
 import time
 
 ROOT = os.path.normpath(os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-BENCHES = ["rosenbrock", "peers", "gmm", "small", "lstm", "ba", "batch"]
+BENCHES = ["rosenbrock", "peers", "gmm", "small", "lstm", "ba", "batch", "rk4"]
 OUT = os.path.join(ROOT, "BENCHMARKS.md")
 
 GMM_FILES = ["1k_d2_K5", "1k_d10_K25", "1k_d20_K50", "1k_d32_K100", "1k_d64_K100", "10k_d20_K50"]
@@ -36,6 +46,7 @@ PEER_SIZES = [100, 1000, 10000]
 ROSEN_SIZES = [1000, 10000, 1000000]
 LSTM_FILES = [(2, 1024), (4, 4096)]
 BA_FILES = [1, 3, 5, 8, 12]
+RK4_STEPS = [1000, 10000, 100000, 1000000]
 
 
 # ------------------------------------------------------------------ inputs
@@ -145,6 +156,19 @@ def fmt_time(ns):
         if ns >= scale:
             return f"{num(ns / scale)} {unit}"
     return f"{num(ns)} ns"
+
+
+def fmt_bytes(b):
+    if b is None:
+        return "-"
+    for unit, scale in (("GB", 1 << 30), ("MB", 1 << 20), ("kB", 1 << 10)):
+        if b >= scale:
+            return f"{num(b / scale)} {unit}"
+    return f"{b} B"
+
+
+def fmt_secs(s):
+    return "-" if s is None else f"{s:.2f} s"
 
 
 def div(a, b):
@@ -385,6 +409,95 @@ class Report:
             table(["batch", "sequential", "1 thread / sequential", "speed-up, 2 threads vs 1",
                    "parallel efficiency"], rows, ["---"] + ["---:"] * 4)])
 
+    def rk4(self):
+        g = "rk4"
+        mem = {}
+        path = os.path.join(ROOT, "target", "bench-memory", "rk4.json")
+        try:
+            with open(path) as f:
+                mem = json.load(f)
+        except (OSError, ValueError):
+            if not self.quick:
+                self.missing.append("target/bench-memory/rk4.json")
+        rows = []
+        for n in RK4_STEPS:
+            t = {fn: self.t(g, fn, n, not self.quick or n <= 100_000) for fn in ("objective", "vjp", "hand")}
+            m = mem.get(str(n), {})
+            o = t["objective"]
+            if o is None and not m:
+                continue
+            rows.append([f"{n:,}", num(div(t["vjp"], o)), num(div(t["hand"], o)), num(div(t["vjp"], t["hand"])),
+                         fmt_bytes(m.get("objective")), fmt_bytes(m.get("vjp")), fmt_bytes(m.get("hand")),
+                         num(div(m.get("vjp"), n)), num(div(m.get("hand"), n))])
+        return "\n".join([
+            "## RK4 loop: time and memory against T (benches/rk4.rs)", "",
+            "The RK4 loop of examples/ode.rs (logistic growth, 4 calls of the differentiated right-hand "
+            "side per step), T steps, gradient with respect to r, K and y0. Time / objective time, and "
+            "the peak of live heap bytes during one call above the level before it (a counting global "
+            "allocator in the bench; the objective keeps only scalars). hand = the discrete adjoint "
+            "written by hand (stores y at every step, recomputes the stages backwards). Memory grows "
+            "linearly in T for both: this is the baseline for checkpointing, which is not implemented "
+            "yet. Ours keeps a pullback closure per call of the right-hand side (4 a step), each "
+            "capturing its arguments, the loop-invariant r and K included; the stacks grow by "
+            "doubling, so the peak is the next power of two of what is kept. Once they outgrow the "
+            "caches the gradient's time per step grows too.", "",
+            table(["T", "ours: time / objective", "hand: time / objective", "ours / hand",
+                   "objective peak", "ours: gradient peak", "hand: gradient peak", "ours: bytes / step",
+                   "hand: bytes / step"], rows, ["---:"] * 9)])
+
+    def compile_time(self):
+        path = os.path.join(ROOT, "target", "compile-time", "results.json")
+        try:
+            with open(path) as f:
+                ct = json.load(f)
+        except (OSError, ValueError):
+            if not self.quick:
+                self.missing.append("target/compile-time/results.json")
+            return "## Compile time (scripts/compile_time.py)\n\nNot measured yet."
+        names = {"plain": "no attributes", "reverse": "`#[differentiate(reverse)]`",
+                 "forward": "`#[differentiate(forward)]`", "both": "`#[differentiate(forward, reverse)]`",
+                 "expanded": "the `(forward, reverse)` expansion pasted in as source, no attributes"}
+        profiles = {"dev": "dev", "dev-opt-macro": "dev, macro at opt-level 3", "release": "release"}
+        out = ["## Compile time (scripts/compile_time.py)", "",
+               f"A generated crate of {ct['functions']} functions of realistic size (80 over slices with two "
+               "loops, a branch, a buffer, a call, a `while` and a `match`, about 30 lines each; 20 scalar "
+               "helpers with a loop and a branch), built in variants that differ only in the attributes. "
+               f"Best of {ct['reps']} builds (release: one) of the crate alone (its dependencies prebuilt); "
+               "\"expansion\" is rustc's `macro_expand_crate` pass (`-Ztime-passes`), where the proc macro "
+               "runs. \"dev, macro at opt-level 3\" is the dev profile with "
+               "`[profile.dev.build-override] opt-level = 3`: cargo builds proc macros unoptimised by "
+               "default, in every profile, and the engine's passes are then several times slower. Lines "
+               "are non-blank source lines of the crate (the expanded crate's after rustc's pretty-printing).",
+               ""]
+        heads = ["variant", "lines"]
+        profs = [p for p in profiles if p in ct["profiles"]]
+        for p in profs:
+            heads += [f"{profiles[p]}: build", f"{profiles[p]}: expansion"]
+        rows = []
+        for v in names:
+            if v not in ct["lines"] or not any(v in ct["profiles"][p] for p in profs):
+                continue
+            row = [names[v], f"{ct['lines'][v]:,}"]
+            for p in profs:
+                r = ct["profiles"][p].get(v, {})
+                row += [fmt_secs(r.get("wall")), fmt_secs(r.get("expand"))]
+            rows.append(row)
+        out.append(table(heads, rows, ["---"] + ["---:"] * (len(heads) - 1)))
+        extra = []
+        for p in profs:
+            r = ct["profiles"][p]
+            if "plain" in r and "both" in r:
+                per = (r["both"]["wall"] - r["plain"]["wall"]) / ct["functions"] * 1000
+                line = (f"- {profiles[p]}: the attributes add {r['both']['wall'] - r['plain']['wall']:.1f} s "
+                        f"to the build ({per:.0f} ms per function for both modes)")
+                if r["both"].get("expand") is not None:
+                    line += f", of which {r['both']['expand']:.1f} s is the macro expanding"
+                if "expanded" in r:
+                    line += (f"; compiling the generated code without the macro takes "
+                             f"{r['expanded']['wall']:.1f} s")
+                extra.append(line + ".")
+        return "\n".join(out + [""] + extra)
+
     def small(self):
         g = "small"
         rows = []
@@ -421,7 +534,7 @@ class Report:
     def times(self):
         rows = []
         for (g, fn, p), v in sorted(self.res.items(), key=lambda kv: (str(kv[0][0]), str(kv[0][2]), str(kv[0][1]))):
-            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "lstm", "ba", "batch"):
+            if g in ("peers_rosenbrock", "peers_sin", "gmm", "small", "rosenbrock", "lstm", "ba", "batch", "rk4"):
                 rows.append([g, p, fn, fmt_time(v)])
         return "\n".join([
             "## Times", "", "Machine-dependent; for reference only.", "",
@@ -439,6 +552,8 @@ def main():
     ap.add_argument("--bench", action="append", choices=BENCHES, metavar="NAME",
                     help="run only this benchmark (repeatable; the others' results are read from "
                          "target/criterion): " + ", ".join(BENCHES))
+    ap.add_argument("--compile-time", action="store_true",
+                    help="with --bench, also rerun scripts/compile_time.py (a full run always does)")
     ap.add_argument("--criterion", default=os.path.join(ROOT, "target", "criterion"),
                     help="criterion's output directory (default: target/criterion)")
     ap.add_argument("--out", default=OUT, help="the file to write (default: BENCHMARKS.md)")
@@ -459,13 +574,21 @@ def main():
         if r.returncode != 0:
             print("cargo bench failed", file=sys.stderr)
             return r.returncode
+        if not args.bench or args.compile_time:
+            cmd = [sys.executable, os.path.join(ROOT, "scripts", "compile_time.py")] + (
+                ["--quick"] if args.quick else [])
+            print("running:", " ".join(cmd), file=sys.stderr)
+            r = subprocess.run(cmd, cwd=ROOT)
+            if r.returncode != 0:
+                print("compile_time.py failed", file=sys.stderr)
+                return r.returncode
 
     rep = Report(load_results(args.criterion, args.stat, start if args.quick and not args.no_run else None))
     rep.stat = args.stat
     rep.quick = args.quick
     model, cores, rustc, commit = machine()
     body = [rep.rosenbrock_peers(), "", rep.rosenbrock_own(), "", rep.sin(), "", rep.gmm(), "",
-            rep.lstm(), "", rep.ba(), "", rep.small(), "", rep.batch()]
+            rep.lstm(), "", rep.ba(), "", rep.small(), "", rep.rk4(), "", rep.batch(), "", rep.compile_time()]
     elapsed = time.time() - start
     load = "" if args.no_run else (
         f" Load average (5 min) {load_before:.1f} at the start and {os.getloadavg()[1]:.1f} at the end: "

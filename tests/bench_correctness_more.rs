@@ -272,3 +272,29 @@ fn parallel_batches_equal_sequential_ones_exactly() {
         assert_all_close("gmm batch d_icf", &s.3, &dih, 1e-10);
     }
 }
+
+#[path = "../benches/common/rk4.rs"]
+mod rk4;
+
+#[test]
+fn rk4_loop_gradients_agree_at_every_length() {
+    for steps in [1usize, 7, 1_000, 10_000] {
+        let (v, dr, dk, dy0) = rk4::grad_generated(steps);
+        let (vh, hr, hk, hy0) = rk4::grad_hand(steps);
+        assert_eq!(v, rk4::objective(steps), "{steps} steps: value");
+        assert_eq!(vh, v, "{steps} steps: hand value");
+        assert_all_close(
+            &format!("{steps} steps"),
+            &[dr, dk, dy0],
+            &[hr, hk, hy0],
+            1e-11,
+        );
+    }
+    // the hand-written adjoint against central differences
+    let (r, k, y0, t) = rk4::PARAMS;
+    let f = |p: &[f64]| rk4::logistic(p[0], p[1], p[2], t, 1_000);
+    let mut p = vec![r, k, y0];
+    let fd = small::fd(f, &mut p, 1e-6);
+    let (_, hr, hk, hy0) = rk4::grad_hand(1_000);
+    assert_all_close("rk4 loop fd vs hand", &fd, &[hr, hk, hy0], 1e-7);
+}
