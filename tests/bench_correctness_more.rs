@@ -16,8 +16,11 @@
 mod gmm;
 // The bench files themselves (their `main` and criterion functions go unused
 // here): the derivatives checked are exactly the ones timed.
+// (each includes benches/common/quick.rs, the benches' quick-mode switch)
+#[allow(clippy::duplicate_mod)]
 #[path = "../benches/peers.rs"]
 mod peers;
+#[allow(clippy::duplicate_mod)]
 #[path = "../benches/small.rs"]
 mod small;
 
