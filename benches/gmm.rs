@@ -15,6 +15,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 mod problem;
 use problem::*;
 
+#[path = "common/quick.rs"]
+mod quick;
+
 /// (set, d, K) of the files benchmarked.
 pub const FILES: [(&str, usize, usize); 6] = [
     ("1k", 2, 5),
@@ -30,7 +33,12 @@ fn bench(c: &mut Criterion) {
     grp.sample_size(10)
         .warm_up_time(Duration::from_millis(300))
         .measurement_time(Duration::from_secs(2));
+    quick::configure(&mut grp);
     for (set, d, k) in FILES {
+        // quick mode: the files whose gradient takes under 0.1 s
+        if quick::quick() && (set != "1k" || d > 20) {
+            continue;
+        }
         let g = read_gmm(set, d, k);
         let id = format!("{set}_d{d}_K{k}");
         grp.bench_function(BenchmarkId::new("objective", &id), |b| {

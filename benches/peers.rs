@@ -27,6 +27,8 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use differentiate::prelude::*;
 use num_dual::{Dual64, DualNum};
 
+#[path = "common/quick.rs"]
+mod quick;
 #[path = "common/rosenbrock.rs"]
 pub mod rosen;
 use rosen::{central_fd, points, rosenbrock, rosenbrock_grad_hand, rosenbrock_jvp, rosenbrock_vjp};
@@ -150,6 +152,7 @@ fn bench_rosenbrock(c: &mut Criterion) {
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_secs(1));
+    quick::configure(&mut g);
     for n in ROSENBROCK_SIZES {
         let x = points(n, 1, -2.0, 2.0);
         let dx = points(n, 2, -1.0, 1.0);
@@ -192,6 +195,7 @@ fn bench_sin(c: &mut Criterion) {
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_millis(500));
+    quick::configure(&mut g);
     let xs = sin_grid();
     let ones = vec![1.0; xs.len()];
     let id = SIN_POINTS;

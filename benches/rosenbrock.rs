@@ -13,12 +13,19 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 mod problem;
 use problem::*;
 
+#[path = "common/quick.rs"]
+mod quick;
+
 fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("rosenbrock");
     g.sample_size(10)
         .warm_up_time(Duration::from_millis(500))
         .measurement_time(Duration::from_secs(3));
+    quick::configure(&mut g);
     for n in [1_000usize, 10_000, 1_000_000] {
+        if quick::quick() && n > 10_000 {
+            continue;
+        }
         let x = points(n, 1, -2.0, 2.0);
         let dx = points(n, 2, -1.0, 1.0);
         g.bench_with_input(BenchmarkId::new("primal", n), &x, |b, x| {

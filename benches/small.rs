@@ -24,6 +24,9 @@ use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use differentiate::prelude::*;
 use num_dual::{Dual64, DualNum};
 
+#[path = "common/quick.rs"]
+mod quick;
+
 // ---------------------------------------------------------------- MLP
 
 pub const MLP_IN: usize = 16;
@@ -537,6 +540,7 @@ fn bench(c: &mut Criterion) {
     g.sample_size(20)
         .warm_up_time(Duration::from_millis(200))
         .measurement_time(Duration::from_secs(1));
+    quick::configure(&mut g);
     let mlp = Mlp::new();
     let id = "mlp";
     g.bench_function(BenchmarkId::new("objective", id), |b| {

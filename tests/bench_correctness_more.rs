@@ -16,8 +16,11 @@
 mod gmm;
 // The bench files themselves (their `main` and criterion functions go unused
 // here): the derivatives checked are exactly the ones timed.
+// (each includes benches/common/quick.rs, the benches' quick-mode switch)
+#[allow(clippy::duplicate_mod)]
 #[path = "../benches/peers.rs"]
 mod peers;
+#[allow(clippy::duplicate_mod)]
 #[path = "../benches/small.rs"]
 mod small;
 
@@ -235,4 +238,66 @@ fn rk4_gradients_agree() {
     let (v, g) = small::rk4_grad_tape(&p);
     assert!(close(v, v0, 1e-12), "tape value");
     assert_all_close("rk4 tape", &g, &gh, 1e-10);
+}
+
+// The bench file itself; it includes common/gmm.rs and common/rosenbrock.rs
+// again under its own module (so the batch is exactly the one timed).
+#[allow(clippy::duplicate_mod)]
+#[path = "../benches/batch.rs"]
+mod batch;
+
+#[test]
+fn parallel_batches_equal_sequential_ones_exactly() {
+    // the generated gradients are pure: any thread, any order, same bits
+    let xs = batch::rosen_batch();
+    let seq = batch::rosen_sequential(&xs);
+    assert_eq!(seq.len(), batch::ROSEN_BATCH);
+    for t in batch::THREADS {
+        let par = batch::pool(t).install(|| batch::rosen_parallel(&xs));
+        assert_eq!(par, seq, "rosenbrock, {t} threads");
+    }
+    let (_, g0) = batch::rosen::rosenbrock_grad_hand(&xs[0]);
+    assert_all_close("rosenbrock batch[0] vs hand", &seq[0].1, &g0, 1e-12);
+
+    let gs = batch::gmm_batch();
+    let seq = batch::gmm_sequential(&gs);
+    for t in batch::THREADS {
+        let par = batch::pool(t).install(|| batch::gmm_parallel(&gs));
+        assert_eq!(par, seq, "gmm, {t} threads");
+    }
+    // the problems differ, and each gradient is the hand-written one
+    assert_ne!(seq[0].0, seq[1].0);
+    for (g, s) in gs.iter().zip(&seq) {
+        let (vh, dah, dmh, dih) = g.hand();
+        assert!(close(s.0, vh, 1e-12));
+        assert_all_close("gmm batch d_alpha", &s.1, &dah, 1e-10);
+        assert_all_close("gmm batch d_means", &s.2, &dmh, 1e-10);
+        assert_all_close("gmm batch d_icf", &s.3, &dih, 1e-10);
+    }
+}
+
+#[path = "../benches/common/rk4.rs"]
+mod rk4;
+
+#[test]
+fn rk4_loop_gradients_agree_at_every_length() {
+    for steps in [1usize, 7, 1_000, 10_000] {
+        let (v, dr, dk, dy0) = rk4::grad_generated(steps);
+        let (vh, hr, hk, hy0) = rk4::grad_hand(steps);
+        assert_eq!(v, rk4::objective(steps), "{steps} steps: value");
+        assert_eq!(vh, v, "{steps} steps: hand value");
+        assert_all_close(
+            &format!("{steps} steps"),
+            &[dr, dk, dy0],
+            &[hr, hk, hy0],
+            1e-11,
+        );
+    }
+    // the hand-written adjoint against central differences
+    let (r, k, y0, t) = rk4::PARAMS;
+    let f = |p: &[f64]| rk4::logistic(p[0], p[1], p[2], t, 1_000);
+    let mut p = vec![r, k, y0];
+    let fd = small::fd(f, &mut p, 1e-6);
+    let (_, hr, hk, hy0) = rk4::grad_hand(1_000);
+    assert_all_close("rk4 loop fd vs hand", &fd, &[hr, hk, hy0], 1e-7);
 }
