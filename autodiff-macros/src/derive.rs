@@ -176,23 +176,7 @@ fn never_differentiable(ty: &Type) -> bool {
             };
             let name = last.ident.to_string();
             let single = p.path.segments.len() == 1;
-            (single
-                && matches!(
-                    name.as_str(),
-                    "i8" | "i16"
-                        | "i32"
-                        | "i64"
-                        | "i128"
-                        | "isize"
-                        | "u8"
-                        | "u16"
-                        | "u32"
-                        | "u64"
-                        | "u128"
-                        | "usize"
-                        | "bool"
-                        | "char"
-                ))
+            (single && crate::types::is_inactive_name(&name))
                 || matches!(name.as_str(), "String" | "Option" | "PhantomData")
         }
         _ => false,

@@ -31,7 +31,8 @@ fn is_float_name(s: &str) -> bool {
     s == "f32" || s == "f64"
 }
 
-fn is_inactive_name(s: &str) -> bool {
+/// Integer, `bool`, `char` and string type names: never active.
+pub fn is_inactive_name(s: &str) -> bool {
     matches!(
         s,
         "i8" | "i16"
