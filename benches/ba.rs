@@ -1,7 +1,8 @@
 //! ADBench bundle adjustment: the sparse Jacobian of the reprojection errors
 //! (a 2 x 15 block per observation) and of the weight errors, side by side:
 //! the objective (all residuals), the Jacobian written by hand, by forward
-//! mode (`FORWARD_BLOCK` in benches/common/ba.rs: today 15 scalar
+//! mode (`jvp`: `FORWARD_BLOCK` in benches/common/ba.rs, one 16-lane
+//! `ba_residual_jvp_vec` sweep per block; `jvp_scalar`: 15 scalar
 //! `ba_residual_jvp` sweeps per block) and by reverse mode (2
 //! `ba_residual_vjp` sweeps per block, one per residual).
 //!
@@ -46,6 +47,11 @@ fn bench(c: &mut Criterion) {
         });
         grp.bench_function(BenchmarkId::new("jvp", &id), |b| {
             b.iter(|| black_box(&ba).jacobian_into(FORWARD_BLOCK, weight_error_forward, &mut jac))
+        });
+        grp.bench_function(BenchmarkId::new("jvp_scalar", &id), |b| {
+            b.iter(|| {
+                black_box(&ba).jacobian_into(block_forward_scalar, weight_error_forward, &mut jac)
+            })
         });
         grp.bench_function(BenchmarkId::new("vjp", &id), |b| {
             b.iter(|| black_box(&ba).jacobian_into(block_reverse, weight_error_forward, &mut jac))

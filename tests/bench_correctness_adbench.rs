@@ -4,7 +4,9 @@
 //! - LSTM: the hand-written gradient against central finite differences, and
 //!   the generated gradient against the hand-written one, on both files timed.
 //! - BA: (below) the hand-written Jacobian blocks against central finite
-//!   differences, and both forward-mode methods against the hand-written one.
+//!   differences, the forward-mode (vector and scalar) and reverse-mode
+//!   blocks against the hand-written one, and the vector-mode blocks equal
+//!   to the scalar sweeps exactly.
 
 #[path = "../benches/common/lstm.rs"]
 mod lstm;
@@ -205,7 +207,13 @@ fn ba_forward_and_reverse_blocks_equal_hand_written() {
         let hand = ba::block_hand(&cam, &x, w, &feat);
         let fwd = ba::FORWARD_BLOCK(&cam, &x, w, &feat);
         let scalar = ba::block_forward_scalar(&cam, &x, w, &feat);
+        let vec8 = ba::block_forward_vec8(&cam, &x, w, &feat);
         let rev = ba::block_reverse(&cam, &x, w, &feat);
+        assert_eq!(fwd, scalar, "case {i}: vector (16 lanes) vs scalar sweeps");
+        assert_eq!(
+            vec8, scalar,
+            "case {i}: vector (2 x 8 lanes) vs scalar sweeps"
+        );
         assert_blocks_close(&format!("case {i}: forward"), &fwd, &hand, 1e-12);
         assert_blocks_close(&format!("case {i}: forward scalar"), &scalar, &hand, 1e-12);
         assert_blocks_close(&format!("case {i}: reverse"), &rev, &hand, 1e-12);
@@ -224,6 +232,15 @@ fn ba_sparse_jacobians_agree_on_every_file() {
         let hand = b.jacobian_hand();
         let fwd = b.jacobian_forward();
         let rev = b.jacobian_reverse();
+        // lane k of a vector sweep is the same operations on the same
+        // numbers as scalar sweep k: equal, not merely close
+        let scalar = b.jacobian_with(ba::block_forward_scalar, ba::weight_error_forward);
+        assert!(
+            fwd == scalar,
+            "ba{k}: vector-mode Jacobian != scalar sweeps"
+        );
+        let vec8 = b.jacobian_with(ba::block_forward_vec8, ba::weight_error_forward);
+        assert!(vec8 == scalar, "ba{k}: two 8-lane sweeps != scalar sweeps");
         assert_eq!(hand.blocks.len(), b.p);
         for j in 0..b.p {
             assert_blocks_close(

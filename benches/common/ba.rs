@@ -16,8 +16,10 @@
 //!
 //! - hand: the block written by hand (chain rule through the rotation,
 //!   projection and distortion);
-//! - forward: the generated `ba_residual_jvp`, one sweep per column (15
-//!   sweeps per block), see [`FORWARD_BLOCK`];
+//! - forward: the generated `ba_residual_jvp_vec::<16>`, one vector sweep
+//!   carrying the 15 columns in its lanes ([`FORWARD_BLOCK`]); also the
+//!   scalar `ba_residual_jvp`, one sweep per column (15 per block), and two
+//!   8-lane sweeps (slower than one of 16: 23.5 vs 8.7 ms on ba1);
 //! - reverse: the generated `ba_residual_vjp`, one sweep per residual row (2
 //!   sweeps per block).
 #![allow(dead_code)]
@@ -32,7 +34,7 @@ use std::path::PathBuf;
 pub const TINY_ANGLE_SQ: f64 = f64::EPSILON * f64::EPSILON;
 
 /// The reprojection error of one observation: `w (feat - project(cam, x))`.
-#[differentiate(forward, reverse, wrt(cam, x, w))]
+#[differentiate(forward, reverse, vector, wrt(cam, x, w))]
 pub fn ba_residual(cam: [f64; 11], x: [f64; 3], w: f64, feat: [f64; 2]) -> [f64; 2] {
     // the point relative to the camera centre
     let p0 = x[0] - cam[3];
@@ -106,10 +108,10 @@ pub struct BaJacobian {
 /// A method that computes one observation's 2 x 15 block.
 pub type BlockFn = fn(&[f64; 11], &[f64; 3], f64, &[f64; 2]) -> [[f64; 15]; 2];
 
-/// The forward-mode block the benchmark and tests use. Today: 15 scalar
-/// sweeps of `ba_residual_jvp`; once the vector forward mode lands, point
-/// this at a block by one `ba_residual_jvp_vec` sweep of 15 lanes.
-pub const FORWARD_BLOCK: BlockFn = block_forward_scalar;
+/// The forward-mode block the benchmark and tests use: one
+/// `ba_residual_jvp_vec` sweep carrying all 15 columns
+/// ([`block_forward_vec16`]).
+pub const FORWARD_BLOCK: BlockFn = block_forward_vec16;
 
 fn cam_of(cams: &[f64], c: usize) -> [f64; 11] {
     let mut a = [0.0; 11];
@@ -227,6 +229,58 @@ pub fn block_forward_scalar(
         out[0][k] = t[0];
         out[1][k] = t[1];
     }
+    out
+}
+
+/// The columns `first..first + K` (those below 15) of the block by one
+/// `ba_residual_jvp_vec::<K>` sweep: lane `l` seeds input `first + l`.
+#[inline(always)]
+fn columns_vec<const K: usize>(
+    cam: &[f64; 11],
+    x: &[f64; 3],
+    w: f64,
+    feat: &[f64; 2],
+    first: usize,
+    out: &mut [[f64; 15]; 2],
+) {
+    // input `i` is lane `i - first` when that is in range, else zero
+    let seed = |i: usize| match i.checked_sub(first) {
+        Some(l) if l < K => Lanes::unit(l),
+        _ => Lanes::zero(),
+    };
+    let dc: [Lanes<f64, K>; 11] = std::array::from_fn(seed);
+    let dx: [Lanes<f64, K>; 3] = std::array::from_fn(|i| seed(11 + i));
+    let (_, t) = ba_residual_jvp_vec(*cam, *x, w, *feat, dc, dx, seed(14));
+    for a in 0..2 {
+        let n = K.min(15 - first);
+        out[a][first..first + n].copy_from_slice(&t[a].as_slice()[..n]);
+    }
+}
+
+/// The block by one vector forward sweep of 16 lanes (15 used).
+#[inline(never)]
+pub fn block_forward_vec16(
+    cam: &[f64; 11],
+    x: &[f64; 3],
+    w: f64,
+    feat: &[f64; 2],
+) -> [[f64; 15]; 2] {
+    let mut out = [[0.0; 15]; 2];
+    columns_vec::<16>(cam, x, w, feat, 0, &mut out);
+    out
+}
+
+/// The block by two vector forward sweeps of 8 lanes (columns 0..8, 8..15).
+#[inline(never)]
+pub fn block_forward_vec8(
+    cam: &[f64; 11],
+    x: &[f64; 3],
+    w: f64,
+    feat: &[f64; 2],
+) -> [[f64; 15]; 2] {
+    let mut out = [[0.0; 15]; 2];
+    columns_vec::<8>(cam, x, w, feat, 0, &mut out);
+    columns_vec::<8>(cam, x, w, feat, 8, &mut out);
     out
 }
 
