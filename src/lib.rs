@@ -194,6 +194,41 @@
 //! reverse sweep as a closure, so nothing is recomputed at any call depth. A
 //! self-recursive function's pullback is boxed (one allocation per level).
 //!
+//! # Custom derivatives
+//!
+//! `#[custom_derivative(reverse = r, forward = j)]` on a function makes every
+//! differentiated caller use the rules `r` and `j`, whose signatures are the
+//! ones `#[differentiate]` would generate (checked at compile time, one error
+//! at the rule). Either may be omitted: the other mode is then derived from the
+//! body. A rule that carries `#[differentiate(forward)]` itself, with a stacked
+//! `#[differentiate(forward)]` on the function, gives exact second
+//! derivatives. Optionally, `pullback = p` adds a first-order shortcut for
+//! callers' reverse sweeps: `p(args) -> (value, closure)`, the closure mapping
+//! the output's cotangent to a tuple of the adjoints, so the rule keeps what its
+//! forward computation made instead of recomputing it (second order still goes
+//! through `reverse`). The runtime's tensor operations are registered this way.
+//!
+//! ```
+//! use differentiate::prelude::*;
+//!
+//! #[custom_derivative(reverse = cube_vjp, pullback = cube_pb)]
+//! fn cube(x: f64) -> f64 { x * x * x }
+//!
+//! fn cube_vjp(x: f64, d_out: f64) -> (f64, f64) { (x * x * x, 3.0 * x * x * d_out) }
+//!
+//! fn cube_pb(x: f64) -> (f64, impl FnOnce(f64) -> (f64,)) {
+//!     let sq = x * x; // kept for the reverse sweep
+//!     (sq * x, move |d_out| (3.0 * sq * d_out,))
+//! }
+//!
+//! #[differentiate(reverse)]
+//! fn twice_cube(x: f64) -> f64 { 2.0 * cube(x) }
+//!
+//! fn main() {
+//!     assert_eq!(twice_cube_vjp(2.0, 1.0), (16.0, 24.0));
+//! }
+//! ```
+//!
 //! # Tensors and parameter structs
 //!
 //! [`Tensor<F>`](Tensor) parameters (`&Tensor<F>` or `Tensor<F>`), locals and
