@@ -1265,12 +1265,19 @@ impl<'a> Lowerer<'a> {
         match self.kind_of_atom(a) {
             Kind::Tensor => true,
             Kind::Unknown if matches!(a, Atom::Ref(_)) => {
-                if let Some(v) = a.var() {
-                    self.body.vars[v].kind = Kind::Tensor;
-                }
+                self.mark_tensor(a);
                 true
             }
             _ => false,
+        }
+    }
+
+    /// A value of unknown type (a field, a call's result) used as a tensor is one.
+    fn mark_tensor(&mut self, a: &Atom) {
+        if let Some(v) = a.var() {
+            if self.body.vars[v].kind == Kind::Unknown {
+                self.body.vars[v].kind = Kind::Tensor;
+            }
         }
     }
 
@@ -1298,22 +1305,7 @@ impl<'a> Lowerer<'a> {
             || (m.args.is_empty() && (name == "max" || name == "min"));
         // A receiver that is a plain local or parameter is looked at without
         // lowering it twice; anything else is lowered once here.
-        let recv_kind = match &*m.receiver {
-            Expr::Path(p) => p
-                .path
-                .get_ident()
-                .and_then(|id| self.lookup(&id.to_string()))
-                .map(|v| self.body.vars[v].kind.clone()),
-            Expr::Reference(r) => match &*r.expr {
-                Expr::Path(p) => p
-                    .path
-                    .get_ident()
-                    .and_then(|id| self.lookup(&id.to_string()))
-                    .map(|v| self.body.vars[v].kind.clone()),
-                _ => None,
-            },
-            _ => None,
-        };
+        let recv_kind = self.local_kind(&m.receiver);
         if !tensor_only && recv_kind.is_some() && recv_kind != Some(Kind::Tensor) {
             return None;
         }
@@ -1342,11 +1334,7 @@ impl<'a> Lowerer<'a> {
             return None;
         };
         let recv = self.expr(&m.receiver, out);
-        if let Atom::Var(v) | Atom::Ref(v) = &recv {
-            if self.body.vars[*v].kind == Kind::Unknown {
-                self.body.vars[*v].kind = Kind::Tensor;
-            }
-        }
+        self.mark_tensor(&recv);
         let mut args = vec![tensor_arg(recv)];
         let want = match argk {
             TArgs::None => 0,
@@ -1364,11 +1352,7 @@ impl<'a> Lowerer<'a> {
             let at = self.expr(a, out);
             match argk {
                 TArgs::Tensor => {
-                    if let Atom::Var(v) | Atom::Ref(v) = &at {
-                        if self.body.vars[*v].kind == Kind::Unknown {
-                            self.body.vars[*v].kind = Kind::Tensor;
-                        }
-                    }
+                    self.mark_tensor(&at);
                     args.push(tensor_arg(at));
                 }
                 TArgs::Float => {
@@ -1388,21 +1372,32 @@ impl<'a> Lowerer<'a> {
             Expr::Paren(p) => self.receiver_is_tensor(&p.expr),
             Expr::MethodCall(m) => {
                 let n = m.method.to_string();
-                TENSOR_ONLY_METHODS.contains(&n.as_str())
-                    && !matches!(n.as_str(), "sum" | "mean" | "norm" | "dot" | "logdet")
+                let tensor_result = tensor_result_kind(&n) == Kind::Tensor;
+                TENSOR_ONLY_METHODS.contains(&n.as_str()) && tensor_result
                     || (TENSOR_METHODS.iter().any(|(k, _)| *k == n)
+                        && tensor_result
                         && self.receiver_is_tensor(&m.receiver))
             }
             Expr::Binary(b) => {
                 self.receiver_is_tensor(&b.left) || self.receiver_is_tensor(&b.right)
             }
             Expr::Reference(r) => self.receiver_is_tensor(&r.expr),
+            e => self.local_kind(e) == Some(Kind::Tensor),
+        }
+    }
+
+    /// The kind of a plain local or parameter (`x`, `&x`, `(x)`), without
+    /// lowering anything; `None` for any other expression.
+    fn local_kind(&self, e: &Expr) -> Option<Kind> {
+        match e {
+            Expr::Paren(p) => self.local_kind(&p.expr),
+            Expr::Reference(r) => self.local_kind(&r.expr),
             Expr::Path(p) => p
                 .path
                 .get_ident()
                 .and_then(|id| self.lookup(&id.to_string()))
-                .is_some_and(|v| self.body.vars[v].kind == Kind::Tensor),
-            _ => false,
+                .map(|v| self.body.vars[v].kind.clone()),
+            _ => None,
         }
     }
 
@@ -2010,12 +2005,16 @@ fn tensor_op_result(path: &syn::Path) -> Option<Kind> {
     if !path.segments.iter().any(|s| s.ident == "tensor_ops") {
         return None;
     }
-    let last = path.segments.last()?.ident.to_string();
-    Some(match last.as_str() {
+    Some(tensor_result_kind(&path.segments.last()?.ident.to_string()))
+}
+
+/// The kind of the result of the tensor operation (or method) `name`.
+fn tensor_result_kind(name: &str) -> Kind {
+    match name {
         "sum" | "mean" | "norm" | "max" | "min" | "dot" | "logdet" => Kind::Float,
         "to_vec" => Kind::Vec(Box::new(Kind::Float)),
         _ => Kind::Tensor,
-    })
+    }
 }
 
 fn iter_sources(e: &Expr) -> Vec<syn::Path> {
