@@ -154,7 +154,8 @@ pub fn mul_pb<'a, 'b, F: Real>(
     Tensor<F>,
     impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
 ) {
-    (a * b, move |g: &Tensor<F>| (g * b, g * a))
+    // every adjoint wanted: the same kernel as a call with inactive operands
+    needs::mul(a, b, [true, true])
 }
 
 /// `a / b` elementwise (one shape). The adjoint of `b` is `-(g / b) * (a / b)`,
@@ -196,13 +197,8 @@ pub fn div_pb<'a, 'b, F: Real>(
     Tensor<F>,
     impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
 ) {
-    let y = a / b;
-    let keep = y.clone();
-    (y, move |g: &Tensor<F>| {
-        let d_a = g / b;
-        let d_b = d_a.zip_map(&keep, "div", |ga, y| -(ga * y));
-        (d_a, d_b)
-    })
+    // every adjoint wanted: the same kernel as a call with inactive operands
+    needs::div(a, b, [true, true])
 }
 
 // ----- a scalar with a tensor ----------------------------------------------------
@@ -1038,14 +1034,8 @@ pub fn matmul_pb<'a, 'b, F: Real>(
     Tensor<F>,
     impl FnOnce(&Tensor<F>) -> (Tensor<F>, Tensor<F>) + use<'a, 'b, F>,
 ) {
-    (a.matmul(b), move |g: &Tensor<F>| {
-        // the GEMM rule reads only the operands and the seed
-        let [d_a, d_b] = rules::matmul_vjp(a, b, g, [true, true]);
-        (
-            d_a.expect("matmul: adjoint of a"),
-            d_b.expect("matmul: adjoint of b"),
-        )
-    })
+    // every adjoint wanted: the same kernel as a call with inactive operands
+    needs::matmul(a, b, [true, true])
 }
 
 /// `a b^T` for matrices (a GEMM with a transposed operand, no copy).
