@@ -653,15 +653,7 @@ fn rule_adapters(
             let (pg, capture) = pullback_generics(generics, count);
             let pparams: Vec<TokenStream> = named.iter().map(param_tokens).collect();
             let pb_name = pullback_name(base, "");
-            let call_args = low.params.iter().map(|p| {
-                let x = &p.ident;
-                if p.dtype.by_value() || matches!(p.ty, syn::Type::Reference(_)) {
-                    // A reference is copied: `.clone()` would clone its referent.
-                    quote!(#x)
-                } else {
-                    quote!(#x.clone())
-                }
-            });
+            let call_args = low.params.iter().map(pass_copy);
             let pullback = match pullback_rule {
                 // The rule's own forward computation and closure.
                 Some(p) => quote! {
@@ -721,6 +713,18 @@ fn rule_adapters(
         pullback: pullback.map(parse),
         check,
         vector,
+    }
+}
+
+/// A parameter passed on to another call while the function keeps it: as is
+/// for `Copy` values and references (`.clone()` on a reference would clone
+/// its referent), cloned otherwise.
+pub fn pass_copy(p: &Param) -> TokenStream {
+    let x = &p.ident;
+    if p.dtype.by_value() || matches!(p.ty, syn::Type::Reference(_)) {
+        quote!(#x)
+    } else {
+        quote!(#x.clone())
     }
 }
 

@@ -111,19 +111,7 @@ pub fn rule_adapters(
     let d = |id: &syn::Ident| format_ident!("d_{}", id);
     let lane = format_ident!("__ad_k");
     // Each call gets its own copy of arguments that are not `Copy`.
-    let args: Vec<TokenStream> = low
-        .params
-        .iter()
-        .map(|p| {
-            let x = &p.ident;
-            if p.dtype.by_value() || matches!(p.ty, syn::Type::Reference(_)) {
-                // A reference is copied: `.clone()` would clone its referent.
-                quote!(#x)
-            } else {
-                quote!(#x.clone())
-            }
-        })
-        .collect();
+    let args: Vec<TokenStream> = low.params.iter().map(crate::expand::pass_copy).collect();
     let diff: Vec<&crate::lower::Param> = low
         .params
         .iter()
