@@ -166,6 +166,50 @@ fn chain_linear(y0: f64, a: f64, t: usize) -> f64 {
     y
 }
 
+/// `chain_1op` with `#[checkpoint]`: snapshots of `y` every ~sqrt(T)
+/// iterations, and one segment's saves at a time.
+#[differentiate(reverse)]
+fn chain_1op_ck(y0: f64, a: f64, t: usize) -> f64 {
+    let mut y = y0;
+    #[checkpoint]
+    for _k in 0..t {
+        y = (y * a).sin();
+    }
+    y
+}
+
+/// A running sum inside an outer loop: `s` is needed (its final value feeds
+/// `ln`), but no adjoint reads its partial sums, so nothing is saved per
+/// inner iteration: one value per outer iteration, whatever `x.len()`.
+#[differentiate(reverse)]
+fn lse_repeated(x: &[f64], t: usize) -> f64 {
+    let mut total = 0.0;
+    for _k in 0..t {
+        let mut s = 0.0;
+        for i in 0..x.len() {
+            s += x[i].exp();
+        }
+        total += (s + 2.0).ln();
+    }
+    total
+}
+
+/// `sum_r (L x)_r^2` row by row (the GMM objective's inner loops): each row's
+/// dot product `v` is needed by `v * v`, its partial sums are not.
+#[differentiate(reverse)]
+fn lower_quadratic(l: &[f64], x: &[f64]) -> f64 {
+    let d = x.len();
+    let mut sq = 0.0;
+    for r in 0..d {
+        let mut v = 0.0;
+        for c in 0..r + 1 {
+            v += l[r * d + c] * x[c];
+        }
+        sq += v * v;
+    }
+    sq
+}
+
 /// Forward-difference check of a scalar two-input reverse derivative.
 fn check_grad(f: impl Fn(f64, f64) -> f64, y0: f64, a: f64, dy0: f64, da: f64) {
     let h = 1e-6;
@@ -263,7 +307,91 @@ fn reverse_mode_memory_follows_overwritten_needed_values_not_operations() {
     check_grad(|y, a| chain_2vars(y, a, 5), y0, a, r2.1, r2.2);
     check_grad(|y, a| chain_linear(y, a, 5), y0, a, rl.1, rl.2);
 
-    // Peak memory grows linearly in T: 10x the iterations, about 10x the bytes
+    // (c) Partial sums nobody reads are not saved. `lse_repeated` keeps one
+    // f64 per outer iteration (the final sum, for `ln`'s adjoint): the same
+    // bytes for 10 and for 10,000 inner iterations.
+    let t = 1_000usize;
+    let mut peaks = Vec::new();
+    for n in [10usize, 10_000] {
+        let x = points(n, 7, -1.0, 1.0);
+        let ((v, g), b) = measure(|| lse_repeated_vjp(&x, t, 1.0));
+        report += &format!(
+            "lse_repeated_vjp n={n:>6} t={t}: total {:>9} B, peak {:>9} B\n",
+            b.total, b.peak
+        );
+        assert_eq!(v, lse_repeated(&x, t));
+        // d/dx_i = t exp(x_i) / (sum_j exp(x_j) + 2)
+        let s: f64 = x.iter().map(|xi| xi.exp()).sum();
+        for (gi, xi) in g.iter().zip(&x) {
+            let exact = t as f64 * xi.exp() / (s + 2.0);
+            assert!((gi - exact).abs() <= 1e-12 * exact.abs(), "{gi} vs {exact}");
+        }
+        // the gradient (8n bytes) and the outer loop's saved sums (8 bytes
+        // each, a doubling stack: at most 16t) and nothing per inner iteration
+        assert!(b.peak <= 8 * n + 16 * t + 256, "n={n}: {b:?}");
+        peaks.push(b.peak - 8 * n);
+    }
+    assert_eq!(
+        peaks[0], peaks[1],
+        "saved bytes depend on the inner length: {peaks:?}"
+    );
+    // `lower_quadratic`: one f64 per row (v for `v * v`), not one per product.
+    let d = 300usize;
+    let lm = points(d * d, 11, -1.0, 1.0);
+    let x = points(d, 13, -1.0, 1.0);
+    let ((v, gl, gx), b) = measure(|| lower_quadratic_vjp(&lm, &x, 1.0));
+    report += &format!(
+        "lower_quadratic_vjp d={d}: total {:>9} B, peak {:>9} B\n",
+        b.total, b.peak
+    );
+    assert_eq!(v, lower_quadratic(&lm, &x));
+    assert!(b.peak <= 8 * (d * d + d) + 16 * d + 256, "{b:?}");
+    // d/dL_rc = 2 v_r x_c (c <= r), d/dx_c = 2 sum_{r >= c} v_r L_rc
+    let rows: Vec<f64> = (0..d)
+        .map(|r| (0..=r).map(|c| lm[r * d + c] * x[c]).sum())
+        .collect();
+    for r in 0..d {
+        for c in 0..d {
+            let exact = if c <= r { 2.0 * rows[r] * x[c] } else { 0.0 };
+            assert!((gl[r * d + c] - exact).abs() <= 1e-12 * (1.0 + exact.abs()));
+        }
+    }
+    for c in 0..d {
+        let exact: f64 = (c..d).map(|r| 2.0 * rows[r] * lm[r * d + c]).sum();
+        assert!(
+            (gx[c] - exact).abs() <= 1e-10 * (1.0 + exact.abs()),
+            "{} vs {exact}",
+            gx[c]
+        );
+    }
+
+    // (d) `#[checkpoint]`: memory grows as sqrt(T). A snapshot is the
+    // segment's first index and `y` (16 bytes), a segment saves 8 bytes an
+    // iteration; both stacks grow by doubling.
+    let mut ck_peaks = Vec::new();
+    for t in [10_000usize, 1_000_000] {
+        let s = (t as f64).sqrt().ceil() as usize;
+        let (plain, bp) = measure(|| chain_1op_vjp(y0, a, t, 1.0));
+        let (ck, bc) = measure(|| chain_1op_ck_vjp(y0, a, t, 1.0));
+        report += &format!(
+            "chain_1op_ck_vjp T={t:>8}: peak {:>9} B (plain: {:>9} B)\n",
+            bc.peak, bp.peak
+        );
+        assert_eq!(
+            ck, plain,
+            "T={t}: the checkpointed gradient is the same computation"
+        );
+        let bound = 2 * 16 * t.div_ceil(s) + 2 * 8 * s + 256;
+        assert!(bc.peak <= bound, "T={t}: {bc:?} above {bound}");
+        assert!(bp.peak >= 8 * t, "T={t}: {bp:?}");
+        ck_peaks.push(bc.peak as f64);
+    }
+    // 100x the iterations: about 10x the bytes (doubling: between 5x and 20x)
+    let growth = ck_peaks[1] / ck_peaks[0];
+    report += &format!("chain_1op_ck_vjp peak(T=1e6)/peak(T=1e4) = {growth:.2}\n");
+    assert!((5.0..=20.0).contains(&growth), "{ck_peaks:?}");
+
+    // Peak memory grows linearly in T: 10x the iterations    // Peak memory grows linearly in T: 10x the iterations, about 10x the bytes
     // (Vec's doubling can make it anywhere between 5x and 20x).
     let (_, small) = measure(|| chain_12op_vjp(y0, a, 10_000, 1.0));
     let (_, big) = measure(|| chain_12op_vjp(y0, a, 100_000, 1.0));

@@ -207,6 +207,10 @@ fn expand_stack(current: Current, item: TokenStream) -> TokenStream {
     // The body has a mistake the macro reported: emit the function with a
     // stub body, so rustc does not report the same construct a second time.
     let mut emitted_source = source.clone();
+    let block = strip_checkpoint_attrs(source.block.to_token_stream());
+    if let Ok(b) = syn::parse2(block) {
+        emitted_source.block = b;
+    }
     if !body_ok && !custom {
         emitted_source.block = syn::parse_quote!({
             ::core::panic!("#[differentiate] rejected this function's body; see the compile error")
@@ -1009,6 +1013,51 @@ pub fn lower_fn(f: &ItemFn, errors: &mut Vec<syn::Error>) -> Lowered {
     }
 }
 
+/// The body as rustc compiles it: without the `#[checkpoint]` attributes of
+/// its loops, which only the reverse transform reads. A segment length given
+/// as `every = n` stays used (`let _ = &(n);`), so `n` draws no warning.
+fn strip_checkpoint_attrs(ts: TokenStream) -> TokenStream {
+    use proc_macro2::{Delimiter, Group, TokenTree};
+    let mut out = Vec::new();
+    let mut it = ts.into_iter().peekable();
+    while let Some(t) = it.next() {
+        match t {
+            TokenTree::Punct(p) if p.as_char() == '#' => {
+                let ours = matches!(it.peek(), Some(TokenTree::Group(g))
+                    if g.delimiter() == Delimiter::Bracket
+                        && matches!(g.stream().into_iter().next(), Some(TokenTree::Ident(i)) if i == "checkpoint"));
+                if ours {
+                    if let Some(TokenTree::Group(g)) = it.next() {
+                        let args = g.stream().into_iter().nth(1);
+                        if let Some(TokenTree::Group(args)) = args {
+                            let value: TokenStream = args
+                                .stream()
+                                .into_iter()
+                                .skip_while(
+                                    |t| !matches!(t, TokenTree::Punct(p) if p.as_char() == '='),
+                                )
+                                .skip(1)
+                                .collect();
+                            if !value.is_empty() {
+                                out.extend(quote!(let _ = &(#value);));
+                            }
+                        }
+                    }
+                } else {
+                    out.push(TokenTree::Punct(p));
+                }
+            }
+            TokenTree::Group(g) => {
+                let mut ng = Group::new(g.delimiter(), strip_checkpoint_attrs(g.stream()));
+                ng.set_span(g.span());
+                out.push(TokenTree::Group(ng));
+            }
+            other => out.push(other),
+        }
+    }
+    out.into_iter().collect()
+}
+
 /// Generates one derivative function of `src`.
 #[allow(clippy::too_many_arguments)]
 fn transform(
@@ -1057,6 +1106,9 @@ fn transform_in(
                 format!("internal error in #[differentiate] while generating `{name}`: {e}; please report this with the function"),
             ));
         }
+    }
+    if calls == CallStyle::Joint {
+        crate::reverse::drop_checkpoints(&mut low.body);
     }
     let pullbacks = if mode == Mode::Reverse && !stub {
         crate::reverse::prepare(&mut low.body, &low.ret, calls, conv == Conv::Pullback)

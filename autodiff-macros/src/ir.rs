@@ -275,6 +275,19 @@ pub struct Loop {
     /// Reverse mode: leave the loop when this flag is set, checked after the
     /// body (and its saves) ran to its end.
     pub exit: Option<Atom>,
+    /// `#[checkpoint]` on the loop: reverse mode keeps snapshots of the loop's
+    /// state at segment starts instead of every iteration's saves.
+    pub checkpoint: Option<Checkpoint>,
+}
+
+/// How a checkpointed loop is cut into segments.
+#[derive(Clone)]
+pub struct Checkpoint {
+    /// Iterations per segment; `None`: the ceiling of the square root of the
+    /// trip count.
+    pub every: Option<Atom>,
+    /// The attribute, for errors.
+    pub span: proc_macro2::Span,
 }
 
 #[derive(Clone)]
@@ -359,24 +372,29 @@ impl Rhs {
 /// Calls `f` on every statement, depth first.
 pub fn walk_stmts<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Stmt)) {
     for s in &block.stmts {
-        f(s);
-        match s {
-            Stmt::If { then, els, .. } => {
-                walk_stmts(then, f);
-                walk_stmts(els, f);
-            }
-            Stmt::Match { arms, .. } => {
-                for a in arms {
-                    walk_stmts(&a.body, f);
-                }
-            }
-            Stmt::Loop(l) => {
-                if let LoopKind::While { cond_stmts, .. } = &l.kind {
-                    walk_stmts(cond_stmts, f);
-                }
-                walk_stmts(&l.body, f);
-            }
-            _ => {}
+        walk_stmt(s, f);
+    }
+}
+
+/// One statement, then every statement nested in it.
+pub fn walk_stmt<'a>(s: &'a Stmt, f: &mut dyn FnMut(&'a Stmt)) {
+    f(s);
+    match s {
+        Stmt::If { then, els, .. } => {
+            walk_stmts(then, f);
+            walk_stmts(els, f);
         }
+        Stmt::Match { arms, .. } => {
+            for a in arms {
+                walk_stmts(&a.body, f);
+            }
+        }
+        Stmt::Loop(l) => {
+            if let LoopKind::While { cond_stmts, .. } = &l.kind {
+                walk_stmts(cond_stmts, f);
+            }
+            walk_stmts(&l.body, f);
+        }
+        _ => {}
     }
 }

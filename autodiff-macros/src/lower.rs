@@ -398,8 +398,58 @@ impl<'a> Lowerer<'a> {
                 zero_atom()
             }
         };
+        check_checkpoints(&out, true, self.errors);
         self.body.block = out;
         self.body.loops = self.loops.len().max(self.body.loops);
+    }
+
+    /// `#[checkpoint]` or `#[checkpoint(every = n)]` among a loop's
+    /// attributes; `n` is lowered into `out` (before the loop). Other
+    /// attributes are left to rustc on the re-emitted function.
+    fn checkpoint_attr(&mut self, attrs: &[syn::Attribute], out: &mut Block) -> Option<Checkpoint> {
+        let mut found = None;
+        for a in attrs.iter().filter(|a| a.path().is_ident("checkpoint")) {
+            if found.is_some() {
+                err_at(
+                    self.errors,
+                    a,
+                    "`#[checkpoint]` is given twice on this loop",
+                );
+                continue;
+            }
+            let every = match &a.meta {
+                syn::Meta::Path(_) => None,
+                meta => {
+                    let parsed = a.parse_args_with(|input: syn::parse::ParseStream| {
+                        let key: syn::Ident = input.parse()?;
+                        if key != "every" {
+                            return Err(syn::Error::new(
+                                key.span(),
+                                "expected `every = <iterations per segment>`",
+                            ));
+                        }
+                        input.parse::<syn::Token![=]>()?;
+                        input.parse::<Expr>()
+                    });
+                    match parsed {
+                        Ok(e) => Some(self.expr(&e, out)),
+                        Err(e) => {
+                            err_at(
+                                self.errors,
+                                meta,
+                                format!("{e}: write `#[checkpoint]` (segments of about the square root of the trip count) or `#[checkpoint(every = 100)]`"),
+                            );
+                            None
+                        }
+                    }
+                }
+            };
+            found = Some(Checkpoint {
+                every,
+                span: a.path().span(),
+            });
+        }
+        found
     }
 
     fn block_stmts(
@@ -596,6 +646,7 @@ impl<'a> Lowerer<'a> {
             Expr::ForLoop(f) => self.for_loop(f, out),
             Expr::While(w) => self.while_loop(w, out),
             Expr::Loop(l) => {
+                self.no_checkpoint(&l.attrs);
                 let (id, label) = self.push_loop(&l.label);
                 let (body, _) = self.scoped_block(&l.body, false);
                 self.loops.pop();
@@ -606,6 +657,7 @@ impl<'a> Lowerer<'a> {
                     body,
                     counter: None,
                     exit: None,
+                    checkpoint: None,
                 }));
             }
             Expr::Block(b) if b.label.is_none() => {
@@ -1802,6 +1854,7 @@ impl<'a> Lowerer<'a> {
     }
 
     fn for_loop(&mut self, f: &syn::ExprForLoop, out: &mut Block) {
+        let checkpoint = self.checkpoint_attr(&f.attrs, out);
         let (id, label) = self.push_loop(&f.label);
         let range = match &*f.expr {
             Expr::Range(r) => Some(r),
@@ -1870,7 +1923,20 @@ impl<'a> Lowerer<'a> {
             body,
             counter: None,
             exit: None,
+            checkpoint,
         }));
+    }
+
+    /// `#[checkpoint]` on a `while` or `loop`: its trip count is not known
+    /// when it starts, so segments cannot be laid out.
+    fn no_checkpoint(&mut self, attrs: &[syn::Attribute]) {
+        for a in attrs.iter().filter(|a| a.path().is_ident("checkpoint")) {
+            err_at(
+                self.errors,
+                a,
+                "`#[checkpoint]` applies to range loops (`for i in lo..hi`); rewrite this loop as one, with the iteration count as `hi`",
+            );
+        }
     }
 
     fn while_loop(&mut self, w: &syn::ExprWhile, out: &mut Block) {
@@ -1882,6 +1948,7 @@ impl<'a> Lowerer<'a> {
             );
             return;
         }
+        self.no_checkpoint(&w.attrs);
         let (id, label) = self.push_loop(&w.label);
         let mut cond_stmts = Block::default();
         let cond = self.expr(&w.cond, &mut cond_stmts);
@@ -1894,7 +1961,52 @@ impl<'a> Lowerer<'a> {
             body,
             counter: None,
             exit: None,
+            checkpoint: None,
         }));
+    }
+}
+
+/// Where `#[checkpoint]` may stand: on a range loop `lo..hi` at the top level
+/// of the body (its snapshots and segment bookkeeping are plain locals of the
+/// sweep), whose body does not leave it early (segments replay whole
+/// iterations).
+fn check_checkpoints(b: &Block, top: bool, errors: &mut Vec<syn::Error>) {
+    for s in &b.stmts {
+        let nested: Vec<&Block> = match s {
+            Stmt::If { then, els, .. } => vec![then, els],
+            Stmt::Match { arms, .. } => arms.iter().map(|a| &a.body).collect(),
+            Stmt::Loop(l) => {
+                if let Some(c) = &l.checkpoint {
+                    if !top {
+                        err(errors, c.span, "`#[checkpoint]` applies to a loop at the top level of the function body, not inside another loop or a branch");
+                    }
+                    if !matches!(l.kind, LoopKind::Range { .. }) {
+                        err(errors, c.span, "`#[checkpoint]` applies to range loops (`for i in lo..hi`); loop over indices instead");
+                    } else if matches!(
+                        l.kind,
+                        LoopKind::Range {
+                            inclusive: true,
+                            ..
+                        }
+                    ) {
+                        err(errors, c.span, "`#[checkpoint]` needs an exclusive range: write `lo..hi + 1` for `lo..=hi`");
+                    }
+                    let mut leaves = false;
+                    walk_stmts(&l.body, &mut |t| {
+                        leaves |= matches!(t, Stmt::Return(_))
+                            || matches!(t, Stmt::Break(id) | Stmt::Continue(id) if *id == l.id)
+                    });
+                    if leaves {
+                        err(errors, c.span, "a `#[checkpoint]` loop runs every iteration to its end: it cannot contain `return`, or `break`/`continue` of this loop (put the rest of the body in an `if`)");
+                    }
+                }
+                vec![&l.body]
+            }
+            _ => vec![],
+        };
+        for n in nested {
+            check_checkpoints(n, false, errors);
+        }
     }
 }
 

@@ -131,6 +131,17 @@ pub fn prepare(
     p.pullbacks
 }
 
+/// Joint-mode code is differentiated again by stacked levels: it runs
+/// checkpointed loops plainly (snapshots and stack truncation are outside the
+/// subset the engine reads back).
+pub fn drop_checkpoints(body: &mut Body) {
+    for s in &mut body.block.stmts {
+        if let Stmt::Loop(l) = s {
+            l.checkpoint = None;
+        }
+    }
+}
+
 /// Variables made here get base names; give them unique ones.
 fn make_names_unique(body: &mut Body) {
     let mut seen: HashSet<String> = HashSet::new();
@@ -487,6 +498,14 @@ pub struct Reverse<'g, 'a> {
     elem_stacks: HashMap<VarId, syn::Ident>,
     /// Top-level saves before an overwrite: a local per write.
     saves: Vec<syn::Ident>,
+    /// Writes of needed variables whose old value no reverse code reads
+    /// (`find_unobserved_writes`): neither saved nor restored.
+    unobserved: HashSet<*const Stmt>,
+    /// Checkpointed loops (`#[checkpoint]`, split conventions only): their
+    /// state and what they read from outside.
+    ck_loops: HashMap<LoopId, CkLoop>,
+    /// Names the forward sweep of a checkpointed loop made, for its reverse.
+    ck_names: HashMap<LoopId, CkNames>,
     /// The pullback returns its closure boxed (recursive functions).
     pub boxed: bool,
     /// Block locals recomputed late, at the reverse of their last reader
@@ -523,6 +542,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stacks: HashMap::new(),
             elem_stacks: HashMap::new(),
             saves: Vec::new(),
+            unobserved: HashSet::new(),
+            ck_loops: HashMap::new(),
+            ck_names: HashMap::new(),
             boxed: false,
             late: HashMap::new(),
             pending: Vec::new(),
@@ -541,6 +563,62 @@ impl<'g, 'a> Reverse<'g, 'a> {
         self.g.act.active(v)
     }
 
+    /// The primal values one statement's own adjoint code reads (not counting
+    /// the statements nested in it, nor recomputations placed at it).
+    fn adjoint_reads(&self, s: &Stmt) -> Vec<VarId> {
+        let act = self.g.act;
+        let mut out = Vec::new();
+        let mut add = |a: &Atom| out.extend(a.var());
+        match s {
+            Stmt::Let {
+                var,
+                rhs: Some(rhs),
+            }
+            | Stmt::Assign { var, rhs, .. }
+                if act.active(*var) =>
+            {
+                match rhs {
+                    // d(a*b): the adjoint of each operand reads the other one.
+                    Rhs::Binary(BinOp::Mul, a, b) => {
+                        if a.var().is_some_and(|v| act.active(v)) {
+                            add(b);
+                        }
+                        if b.var().is_some_and(|v| act.active(v)) {
+                            add(a);
+                        }
+                    }
+                    Rhs::Binary(BinOp::Div | BinOp::Rem, a, b) => {
+                        add(b);
+                        if b.var().is_some_and(|v| act.active(v)) {
+                            add(a);
+                        }
+                    }
+                    Rhs::Prim {
+                        rule,
+                        args,
+                        int_arg,
+                    } => {
+                        args.iter().chain(int_arg.iter()).for_each(&mut add);
+                        if Rules::get().rows[*rule].uses_out {
+                            out.push(*var);
+                        }
+                    }
+                    Rhs::Index(_, idx) => idx.iter().for_each(add),
+                    Rhs::Cast(a, _) | Rhs::CastAs(a, _) => add(a),
+                    Rhs::Call { args, .. } => match self.pullbacks.get(var) {
+                        Some(pb) => out.push(*pb),
+                        None => args.iter().for_each(add),
+                    },
+                    Rhs::Pop(_) => out.push(*var),
+                    _ => {}
+                }
+            }
+            Stmt::IndexAssign { var, index, .. } if act.active(*var) => index.iter().for_each(add),
+            _ => {}
+        }
+        out
+    }
+
     /// The values each statement's adjoint code reads, the stable variables,
     /// and which block locals are recomputed rather than stored.
     fn analyze(&mut self) {
@@ -548,12 +626,20 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let act = self.g.act;
         let mut defs: HashMap<VarId, usize> = HashMap::new();
         let mut needed: HashSet<VarId> = HashSet::new();
-        let rules = Rules::get();
-        let add = |needed: &mut HashSet<VarId>, a: &Atom| {
-            if let Some(v) = a.var() {
-                needed.insert(v);
+        // A checkpointed loop replays its body in the reverse sweep: what it
+        // reads from outside must then hold the values it had, so writes
+        // after the loop restore them (its own state comes from snapshots).
+        {
+            for s in &body.block.stmts {
+                if let Stmt::Loop(l) = s {
+                    if l.checkpoint.is_some() {
+                        let ck = CkLoop::of(l);
+                        needed.extend(ck.outer_reads.iter().copied());
+                        self.ck_loops.insert(l.id, ck);
+                    }
+                }
             }
-        };
+        }
         walk_stmts(&body.block, &mut |s| {
             match s {
                 Stmt::Let { var, rhs } => {
@@ -564,60 +650,8 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 }
                 _ => {}
             }
+            needed.extend(self.adjoint_reads(s));
             match s {
-                Stmt::Let {
-                    var,
-                    rhs: Some(rhs),
-                }
-                | Stmt::Assign { var, rhs, .. }
-                    if act.active(*var) =>
-                {
-                    match rhs {
-                        // d(a*b): the adjoint of each operand reads the other one.
-                        Rhs::Binary(BinOp::Mul, a, b) => {
-                            if a.var().is_some_and(|v| act.active(v)) {
-                                add(&mut needed, b);
-                            }
-                            if b.var().is_some_and(|v| act.active(v)) {
-                                add(&mut needed, a);
-                            }
-                        }
-                        Rhs::Binary(BinOp::Div | BinOp::Rem, a, b) => {
-                            add(&mut needed, b);
-                            if b.var().is_some_and(|v| act.active(v)) {
-                                add(&mut needed, a);
-                            }
-                        }
-                        Rhs::Prim {
-                            rule,
-                            args,
-                            int_arg,
-                        } => {
-                            for a in args.iter().chain(int_arg.iter()) {
-                                add(&mut needed, a);
-                            }
-                            if rules.rows[*rule].uses_out {
-                                needed.insert(*var);
-                            }
-                        }
-                        Rhs::Index(_, idx) => idx.iter().for_each(|i| add(&mut needed, i)),
-                        Rhs::Cast(a, _) | Rhs::CastAs(a, _) => add(&mut needed, a),
-                        Rhs::Call { args, .. } => {
-                            if let Some(pb) = self.pullbacks.get(var) {
-                                needed.insert(*pb);
-                            } else {
-                                args.iter().for_each(|a| add(&mut needed, a));
-                            }
-                        }
-                        Rhs::Pop(_) => {
-                            needed.insert(*var);
-                        }
-                        _ => {}
-                    }
-                }
-                Stmt::IndexAssign { var, index, .. } if act.active(*var) => {
-                    index.iter().for_each(|i| add(&mut needed, i))
-                }
                 Stmt::Let {
                     var,
                     rhs: Some(Rhs::Pop(s)),
@@ -773,6 +807,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let mut needed = std::mem::take(&mut self.needed);
         self.replay_needs(&mut needed);
         self.needed = needed;
+        self.find_unobserved_writes();
         // A stack for every needed variable that is saved inside a block.
         let mut stacks = HashMap::new();
         let needed = &self.needed;
@@ -904,6 +939,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 && matches!(
                     rhs,
                     Rhs::Unary(..)
+                        | Rhs::Index(..)
                         | Rhs::Binary(..)
                         | Rhs::Prim { .. }
                         | Rhs::Cast(..)
@@ -985,6 +1021,172 @@ impl<'g, 'a> Reverse<'g, 'a> {
         }
     }
 
+    /// Writes whose restore no reverse code reads. Undoing an overwrite puts
+    /// back the value the variable had before it; that is worth a save only if
+    /// some reverse code run after the undo, and before the undo of an earlier
+    /// write of the same variable, reads the variable. A running sum (`s += e`
+    /// in a loop, its final value read by `s.ln()`) is needed, yet no adjoint
+    /// reads its partial sums: saving them would cost a push per iteration.
+    ///
+    /// For each write of a needed float, the statements that can run just
+    /// before it are scanned backwards (in a loop body, the previous iteration
+    /// too; then out through the enclosing blocks) until a write of the same
+    /// variable, which stops the path. The write is observed if a statement on
+    /// the way reads it in its adjoint code, in a late recomputation placed
+    /// there, or (in a nested block) in any replay of control flow. Only
+    /// floats (arrays' element writes and other kinds keep their saves), and
+    /// not in code with explicit stacks (generated code differentiated again).
+    fn find_unobserved_writes(&mut self) {
+        let body = self.body();
+        let mut explicit_stacks = false;
+        walk_stmts(&body.block, &mut |s| {
+            explicit_stacks |= matches!(
+                s,
+                Stmt::Push { .. }
+                    | Stmt::Let {
+                        rhs: Some(Rhs::Pop(_)),
+                        ..
+                    }
+                    | Stmt::Assign {
+                        rhs: Rhs::Pop(_),
+                        ..
+                    }
+            );
+        });
+        if explicit_stacks {
+            return;
+        }
+        // The late recomputations placed at each statement, by what they read.
+        let mut late_at: HashMap<*const Stmt, Vec<VarId>> = HashMap::new();
+        let mut blocks = vec![&body.block];
+        walk_stmts(&body.block, &mut |s| match s {
+            Stmt::If { then, els, .. } => blocks.extend([then, els]),
+            Stmt::Match { arms, .. } => blocks.extend(arms.iter().map(|a| &a.body)),
+            Stmt::Loop(l) => blocks.push(&l.body),
+            _ => {}
+        });
+        for b in blocks {
+            for s in &b.stmts {
+                if let Stmt::Let {
+                    var,
+                    rhs: Some(rhs),
+                } = s
+                {
+                    if let Some(&j) = self.late.get(var) {
+                        late_at
+                            .entry(&b.stmts[j] as *const Stmt)
+                            .or_default()
+                            .extend(rhs.reads());
+                    }
+                }
+            }
+        }
+        let mut found = HashSet::new();
+        let mut frames = Vec::new();
+        self.unobserved_in(&body.block, None, &mut frames, &late_at, &mut found);
+        self.unobserved = found;
+    }
+
+    fn unobserved_in<'b>(
+        &self,
+        b: &'b Block,
+        lp: Option<&'b Loop>,
+        frames: &mut Vec<(&'b Block, usize, Option<&'b Loop>)>,
+        late_at: &HashMap<*const Stmt, Vec<VarId>>,
+        found: &mut HashSet<*const Stmt>,
+    ) {
+        for (k, s) in b.stmts.iter().enumerate() {
+            frames.push((b, k, lp));
+            match s {
+                Stmt::Assign {
+                    var, def: false, ..
+                }
+                | Stmt::Accumulate { var, .. }
+                    if self.saves_on_write(s, *var)
+                        && self.body().vars[*var].kind == Kind::Float
+                        && !self.observed(frames, *var, late_at) =>
+                {
+                    found.insert(s as *const Stmt);
+                }
+                Stmt::If { then, els, .. } => {
+                    self.unobserved_in(then, None, frames, late_at, found);
+                    self.unobserved_in(els, None, frames, late_at, found);
+                }
+                Stmt::Match { arms, .. } => arms
+                    .iter()
+                    .for_each(|a| self.unobserved_in(&a.body, None, frames, late_at, found)),
+                // (Writes in a `while` condition's statements keep their saves.)
+                Stmt::Loop(l) => self.unobserved_in(&l.body, Some(l), frames, late_at, found),
+                _ => {}
+            }
+            frames.pop();
+        }
+    }
+
+    /// Is the value `v` had before the write at the end of `frames` read by
+    /// reverse code run after that write is undone? See `find_unobserved_writes`.
+    fn observed(
+        &self,
+        frames: &[(&Block, usize, Option<&Loop>)],
+        v: VarId,
+        late_at: &HashMap<*const Stmt, Vec<VarId>>,
+    ) -> bool {
+        let reads = |s: &Stmt| {
+            let mut r = false;
+            walk_stmt(s, &mut |x| {
+                r |= matches!(x, Stmt::Loop(l) if self.ck_loops.get(&l.id).is_some_and(|c| c.outer_reads.contains(&v)))
+                    || self.adjoint_reads(x).contains(&v)
+                    || late_at
+                        .get(&(x as *const Stmt))
+                        .is_some_and(|l| l.contains(&v))
+                    || replay_reads(x, v);
+            });
+            r
+        };
+        let writes = |s: &Stmt| {
+            matches!(s, Stmt::Let { var, .. } | Stmt::Assign { var, .. } | Stmt::Accumulate { var, .. } if *var == v)
+                || matches!(s, Stmt::Bind(vs) if vs.contains(&v))
+        };
+        let last = frames.len() - 1;
+        let (b, k, _) = frames[last];
+        if reads(&b.stmts[k]) {
+            return true;
+        }
+        for (level, &(b, k, lp)) in frames.iter().enumerate().rev() {
+            for s in b.stmts[..k].iter().rev() {
+                if reads(s) {
+                    return true;
+                }
+                if writes(s) {
+                    return false;
+                }
+            }
+            let Some(l) = lp else { continue };
+            // The previous iteration: the condition, then the body from its end.
+            if let LoopKind::While { cond_stmts, cond } = &l.kind {
+                if cond.var() == Some(v) || cond_stmts.stmts.iter().any(&reads) {
+                    return true;
+                }
+            }
+            let mut stopped = false;
+            for s in b.stmts[k + 1..].iter().rev() {
+                if reads(s) {
+                    return true;
+                }
+                if writes(s) {
+                    stopped = true;
+                    break;
+                }
+            }
+            // Back at the statement holding the write (itself a write when
+            // innermost; otherwise a block it may or may not run).
+            if !stopped && level != last && reads(&b.stmts[k]) {
+                return true;
+            }
+        }
+        false
+    }
+
     /// Branch records and loop replays are needed only where reverse code
     /// exists, which in turn depends on what is needed (restores of needed
     /// values are reverse code): a fixpoint, run again whenever `needed` grows.
@@ -1046,11 +1248,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     var, def: false, ..
                 }
                 | Stmt::Accumulate { var, .. }
-                    if depth > 0 && self.saves_on_write(*var) =>
+                    if depth > 0 && self.saves_on_write(s, *var) =>
                 {
                     names.push((*var, format!("{}_stack", self.body().vars[*var].name)));
                 }
-                Stmt::IndexAssign { var, .. } if depth > 0 && self.saves_on_write(*var) => {
+                Stmt::IndexAssign { var, .. } if depth > 0 && self.saves_on_write(s, *var) => {
                     // Element saves: a stack of their own, apart from `v`'s.
                     elems.push((*var, format!("{}_elem_stack", self.body().vars[*var].name)));
                 }
@@ -1067,8 +1269,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
         }
     }
 
-    fn saves_on_write(&self, v: VarId) -> bool {
-        self.needed.contains(&v) && !self.body().vars[v].no_restore
+    /// Does the write `s` of `v` save the old value (and its reverse put it back)?
+    fn saves_on_write(&self, s: &Stmt, v: VarId) -> bool {
+        self.needed.contains(&v)
+            && !self.body().vars[v].no_restore
+            && !self.unobserved.contains(&(s as *const Stmt))
     }
 
     /// Does a block contain any statement with adjoint or restore code?
@@ -1167,13 +1372,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             stack_decls.extend(quote!(let mut #s = ::std::vec::Vec::new();));
         }
         let fwd = match fused {
-            Some(_) => {
-                let n = body.block.stmts.len() - 1;
-                let head = Block {
-                    stmts: body.block.stmts[..n].to_vec(),
-                };
-                self.fwd_block(&head, 0)
-            }
+            Some(_) => self.fwd_stmts(&body.block.stmts[..body.block.stmts.len() - 1], 0),
             None => self.fwd_block(&body.block, 0),
         };
         // Adjoints of parameters and top-level variables.
@@ -1219,14 +1418,11 @@ impl<'g, 'a> Reverse<'g, 'a> {
         };
         if let Some(l) = fused {
             // Forward and reverse of each iteration, in one loop.
-            let n = body.block.stmts.len() - 1;
-            let head = Block {
-                stmts: body.block.stmts[..n].to_vec(),
-            };
+            let head = &body.block.stmts[..body.block.stmts.len() - 1];
             let fwd_body = self.fwd_block(&l.body, 1);
             let local_decls = self.adjoint_decls(&l.body);
             self.fusing = true;
-            let rev_body = self.rev_stmts(&l.body, 1);
+            let rev_body = self.rev_stmts(&l.body.stmts, 1);
             self.fusing = false;
             let iter = crate::gen::fold_zero_inits(quote!(#fwd_body #local_decls #rev_body));
             let LoopKind::Range {
@@ -1244,7 +1440,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             } else {
                 quote!(#lo..#hi)
             };
-            let rev_head = self.rev_stmts(&head, 0);
+            let rev_head = self.rev_stmts(head, 0);
             let result_name = self.g.names.fresh("value");
             let pre = crate::gen::fold_zero_inits(quote!(#decls #seeding));
             let post = crate::gen::fold_zero_inits(quote!(#rev_head));
@@ -1259,13 +1455,22 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 (#result_name, #(#adjs),*)
             };
         }
-        let rev = self.rev_stmts(&body.block, 0);
+        let rev = self.rev_stmts(&body.block.stmts, 0);
         let rev = crate::gen::fold_zero_inits(quote!(#decls #seeding #rev));
         let adjs = self.param_adjoints();
         // The reverse sweep rolls variables back: keep the output first.
         let result_name = self.g.names.fresh("value");
         let keep = match body.result.var() {
-            Some(v) if self.needed.contains(&v) => quote!(let #result_name = #result.clone();),
+            // (A checkpointed loop's replay reads its variables again.)
+            Some(v)
+                if self.needed.contains(&v)
+                    || self
+                        .ck_loops
+                        .values()
+                        .any(|c| c.state.contains(&v) || c.outer_reads.contains(&v)) =>
+            {
+                quote!(let #result_name = #result.clone();)
+            }
             _ => quote!(let #result_name = #result;),
         };
         match self.conv {
@@ -1351,10 +1556,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
     // ---------------------------------------------------------------- forward sweep
 
     fn fwd_block(&mut self, b: &Block, depth: usize) -> TokenStream {
-        let mut out = TokenStream::new();
-        for s in &b.stmts {
-            out.extend(self.fwd_stmt(s, depth));
-        }
+        let mut out = self.fwd_stmts(&b.stmts, depth);
         if depth > 0 {
             // Block locals the reverse block needs and cannot recompute.
             let mut extra: Vec<VarId> = Vec::new();
@@ -1369,6 +1571,16 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     }
                 }
             }
+        }
+        out
+    }
+
+    /// The forward sweep of statements (statements of the body itself, never
+    /// copies: what the analysis decided is looked up by their addresses).
+    fn fwd_stmts(&mut self, stmts: &[Stmt], depth: usize) -> TokenStream {
+        let mut out = TokenStream::new();
+        for s in stmts {
+            out.extend(self.fwd_stmt(s, depth));
         }
         out
     }
@@ -1426,7 +1638,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             Stmt::Assign { var, rhs, def } => {
                 let v = self.g.v(*var);
                 let p = self.g.rhs(rhs);
-                let save = if !def && self.saves_on_write(*var) {
+                let save = if !def && self.saves_on_write(s, *var) {
                     self.save(*var, quote!(#v.clone()), depth, false)
                 } else {
                     quote!()
@@ -1437,7 +1649,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 let v = self.g.v(*var);
                 let idx: Vec<_> = index.iter().map(|i| self.g.a(i)).collect();
                 let val = self.g.a(value);
-                let save = if self.saves_on_write(*var) {
+                let save = if self.saves_on_write(s, *var) {
                     self.save(*var, quote!(#v #([#idx])*), depth, true)
                 } else {
                     quote!()
@@ -1452,7 +1664,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             Stmt::Accumulate { var, value } => {
                 let v = self.g.v(*var);
                 let val = self.g.a(value);
-                let save = if self.saves_on_write(*var) {
+                let save = if self.saves_on_write(s, *var) {
                     self.save(*var, quote!(#v.clone()), depth, false)
                 } else {
                     quote!()
@@ -1485,6 +1697,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     })
                     .collect();
                 quote!(match #sc { #(#arms)* })
+            }
+            Stmt::Loop(l) if self.ck_loops.contains_key(&l.id) && self.has_rev(&l.body) => {
+                self.fwd_checkpointed(l)
             }
             Stmt::Loop(l) => {
                 let label = self.labels[l.id].as_ref().map(|l| quote!(#l:));
@@ -1540,13 +1755,136 @@ impl<'g, 'a> Reverse<'g, 'a> {
         }
     }
 
+    /// The forward sweep of a `#[checkpoint]` loop (top level, a range
+    /// without early exits): segments of `every` iterations. Each segment
+    /// starts with a snapshot of the loop's state (the variables from outside
+    /// it that it writes) and runs the body with its saves, then drops what it
+    /// saved: every stack goes back to its length before the loop, so the
+    /// stacks never hold more than one segment. The reverse sweep rebuilds
+    /// them one segment at a time (`rev_checkpointed`).
+    fn fwd_checkpointed(&mut self, l: &Loop) -> TokenStream {
+        let rt = rt();
+        let LoopKind::Range { var, lo, hi, .. } = &l.kind else {
+            unreachable!("lowering accepts #[checkpoint] on ranges only")
+        };
+        let state: Vec<syn::Ident> = self.ck_loops[&l.id]
+            .state
+            .iter()
+            .map(|&v| self.g.v(v))
+            .collect();
+        let mut n = |s: &str| self.g.names.fresh(s);
+        let (lo_n, hi_n, every, snaps, i, m) = (
+            n("ck_lo"),
+            n("ck_hi"),
+            n("ck_every"),
+            n("ck_snapshots"),
+            n("ck_i"),
+            n("ck_m"),
+        );
+        let (lo, hi) = (self.g.a(lo), self.g.a(hi));
+        let every_value = match l.checkpoint.as_ref().and_then(|c| c.every.as_ref()) {
+            Some(e) => {
+                let e = self.g.a(e);
+                quote!(#rt::checkpoint_every(#e))
+            }
+            None => quote!(#rt::checkpoint_sqrt(#rt::trip_count(#lo_n, #hi_n))),
+        };
+        let mut stacks: Vec<syn::Ident> = self
+            .stacks
+            .values()
+            .chain(self.elem_stacks.values())
+            .cloned()
+            .collect();
+        stacks.sort_by_key(|s| s.to_string());
+        stacks.dedup();
+        let lens: Vec<syn::Ident> = stacks
+            .iter()
+            .map(|s| self.g.names.fresh(&format!("{s}_len")))
+            .collect();
+        let v = self.g.v(*var);
+        let body = self.fwd_block(&l.body, 1);
+        let out = quote! {
+            let #lo_n = #lo;
+            let #hi_n = #hi;
+            let #every: usize = #every_value;
+            #(let #lens = #stacks.len();)*
+            let mut #snaps = ::std::vec::Vec::new();
+            let mut #i = #lo_n;
+            while #i < #hi_n {
+                #snaps.push((#i, #(#state.clone(),)*));
+                let mut #m: usize = 0;
+                while #m < #every && #i < #hi_n {
+                    #[allow(unused_variables)]
+                    let #v = #i;
+                    #body
+                    #i += 1;
+                    #m += 1;
+                }
+                #(#stacks.truncate(#lens);)*
+            }
+        };
+        self.ck_names.insert(
+            l.id,
+            CkNames {
+                snaps,
+                hi: hi_n,
+                body,
+            },
+        );
+        out
+    }
+
+    /// The reverse sweep of a checkpointed loop, last segment first: put the
+    /// segment's snapshot back, run its iterations forward again with their
+    /// saves, then backwards.
+    fn rev_checkpointed(&mut self, l: &Loop, rev_body: TokenStream) -> TokenStream {
+        let LoopKind::Range { var, .. } = &l.kind else {
+            unreachable!("lowering accepts #[checkpoint] on ranges only")
+        };
+        let CkNames { snaps, hi, body } = self
+            .ck_names
+            .remove(&l.id)
+            .expect("the forward sweep of a checkpointed loop comes first");
+        let state: Vec<syn::Ident> = self.ck_loops[&l.id]
+            .state
+            .iter()
+            .map(|&v| self.g.v(v))
+            .collect();
+        let snap: Vec<syn::Ident> = state
+            .iter()
+            .map(|x| self.g.names.fresh(&format!("{x}_snapshot")))
+            .collect();
+        let mut n = |s: &str| self.g.names.fresh(s);
+        let (start, end, i) = (n("ck_start"), n("ck_end"), n("ck_i"));
+        let v = self.g.v(*var);
+        quote! {
+            let mut #end = #hi;
+            while let ::std::option::Option::Some((#start, #(#snap,)*)) = #snaps.pop() {
+                #(#state = #snap;)*
+                let mut #i = #start;
+                while #i < #end {
+                    #[allow(unused_variables)]
+                    let #v = #i;
+                    #body
+                    #i += 1;
+                }
+                while #i > #start {
+                    #i -= 1;
+                    let #v = #i;
+                    #rev_body
+                }
+                #end = #start;
+            }
+        }
+    }
+
     // ---------------------------------------------------------------- reverse sweep
 
-    fn rev_stmts(&mut self, b: &Block, depth: usize) -> TokenStream {
+    fn rev_stmts(&mut self, stmts: &[Stmt], depth: usize) -> TokenStream {
         let mut out = TokenStream::new();
-        for (j, s) in b.stmts.iter().enumerate().rev() {
+        for (j, s) in stmts.iter().enumerate().rev() {
             // Late recomputations due at this statement, in definition order.
-            for t in b.stmts[..j].iter().filter(|_| !self.fusing) {
+            for t in stmts[..j].iter().filter(|_| !self.fusing) {
                 if let Stmt::Let {
                     var,
                     rhs: Some(rhs),
@@ -1576,7 +1914,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
     /// The reverse of a nested block: bring its locals back, declare their
     /// adjoints, then the statements backwards.
     fn rev_block(&mut self, b: &Block, depth: usize) -> TokenStream {
-        let inner = self.rev_stmts(b, depth);
+        let inner = self.rev_stmts(&b.stmts, depth);
         if inner.is_empty() {
             return inner;
         }
@@ -1913,7 +2251,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     let sv = self.g.v(*st);
                     out.extend(quote!(#sv.push(#v.clone());));
                 }
-                let restores = !def && self.saves_on_write(*var);
+                let restores = !def && self.saves_on_write(s, *var);
                 if !self.active(*var) {
                     if restores {
                         out.extend(self.restore(*var, quote!(#v), depth, false));
@@ -2000,7 +2338,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     out.extend(quote!(let #t = #take; #d #([#idx])* = #z;));
                     out.extend(self.acc_atom(value, quote!(#t)));
                 }
-                if self.saves_on_write(*var) {
+                if self.saves_on_write(s, *var) {
                     out.extend(self.restore(*var, quote!(#v #([#idx])*), depth, true));
                 }
                 out
@@ -2025,7 +2363,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
                     let d = &self.g.d[*var];
                     out.extend(self.acc_atom(value, quote!(#d.clone())));
                 }
-                if self.saves_on_write(*var) {
+                if self.saves_on_write(s, *var) {
                     let v = self.g.v(*var);
                     out.extend(self.restore(*var, quote!(#v), depth, false));
                 }
@@ -2063,6 +2401,9 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 if body.is_empty() {
                     return quote!();
                 }
+                if self.ck_names.contains_key(&l.id) {
+                    return self.rev_checkpointed(l, body);
+                }
                 match (&l.kind, l.counter) {
                     (
                         LoopKind::Range {
@@ -2099,6 +2440,113 @@ impl<'g, 'a> Reverse<'g, 'a> {
                 unreachable!("returns are lowered to flags before the reverse transform")
             }
         }
+    }
+}
+
+/// What a checkpointed loop carries from one iteration to the next.
+struct CkLoop {
+    /// Variables declared outside the loop and written in it: the snapshot.
+    state: Vec<VarId>,
+    /// Variables declared outside the loop and only read in it.
+    outer_reads: HashSet<VarId>,
+}
+
+impl CkLoop {
+    fn of(l: &Loop) -> Self {
+        let mut inside = HashSet::new();
+        let mut written = HashSet::new();
+        let mut reads: HashSet<VarId> = HashSet::new();
+        if let LoopKind::Range { var, .. } = &l.kind {
+            inside.insert(*var);
+        }
+        walk_stmts(&l.body, &mut |s| {
+            let mut atoms: Vec<&Atom> = Vec::new();
+            match s {
+                Stmt::Let { var, rhs } => {
+                    inside.insert(*var);
+                    if let Some(r) = rhs {
+                        reads.extend(r.reads());
+                    }
+                }
+                Stmt::Assign { var, rhs, .. } => {
+                    written.insert(*var);
+                    reads.extend(rhs.reads());
+                }
+                Stmt::IndexAssign { var, index, value } => {
+                    written.insert(*var);
+                    atoms.extend(index.iter().chain([value]));
+                }
+                Stmt::Push { var, value } | Stmt::Accumulate { var, value } => {
+                    written.insert(*var);
+                    atoms.push(value);
+                }
+                Stmt::Discard(r) => reads.extend(r.reads()),
+                Stmt::If { cond, .. } => atoms.push(cond),
+                Stmt::Match { scrut, arms, .. } => {
+                    atoms.push(scrut);
+                    arms.iter()
+                        .for_each(|a| inside.extend(a.binds.iter().copied()));
+                }
+                Stmt::Loop(inner) => {
+                    atoms.extend(inner.exit.iter());
+                    match &inner.kind {
+                        LoopKind::Range { var, lo, hi, .. } => {
+                            inside.insert(*var);
+                            atoms.extend([lo, hi]);
+                        }
+                        LoopKind::While { cond, .. } => atoms.push(cond),
+                        LoopKind::Iter {
+                            binds, iter_vars, ..
+                        } => {
+                            inside.extend(binds.iter().copied());
+                            reads.extend(iter_vars.iter().copied());
+                        }
+                        LoopKind::Loop => {}
+                    }
+                }
+                Stmt::Return(a) => atoms.push(a),
+                Stmt::Bind(vs) => inside.extend(vs.iter().copied()),
+                Stmt::Break(_) | Stmt::Continue(_) | Stmt::Inactive(_) => {}
+            }
+            reads.extend(atoms.into_iter().filter_map(Atom::var));
+        });
+        let mut state: Vec<VarId> = written.difference(&inside).copied().collect();
+        state.sort_unstable();
+        let outer_reads = reads
+            .into_iter()
+            .filter(|v| !inside.contains(v) && !written.contains(v))
+            .collect();
+        CkLoop { state, outer_reads }
+    }
+}
+
+/// The names a checkpointed loop's forward sweep binds for its reverse sweep.
+struct CkNames {
+    snaps: syn::Ident,
+    hi: syn::Ident,
+    /// The forward body of one iteration, with its saves: run again for each
+    /// segment in the reverse sweep.
+    body: TokenStream,
+}
+
+/// Does the reverse of this statement replay control flow by reading `v`
+/// (a branch condition, a match record, a loop's bounds, counter or exit)?
+fn replay_reads(s: &Stmt, v: VarId) -> bool {
+    let is = |a: &Atom| a.var() == Some(v);
+    match s {
+        Stmt::If { cond, .. } => is(cond),
+        Stmt::Match { scrut, record, .. } => is(scrut) || *record == Some(v),
+        Stmt::Loop(l) => {
+            l.counter == Some(v)
+                || l.exit.as_ref().is_some_and(is)
+                || match &l.kind {
+                    LoopKind::Range { lo, hi, .. } => is(lo) || is(hi),
+                    LoopKind::While { cond, .. } => is(cond),
+                    LoopKind::Iter { iter_vars, .. } => iter_vars.contains(&v),
+                    LoopKind::Loop => false,
+                }
+        }
+        _ => false,
     }
 }
 

@@ -82,6 +82,43 @@ pub mod __private {
         }
     }
 
+    /// Iterations in `lo..hi` (0 when empty), for a checkpointed loop.
+    #[inline]
+    pub fn trip_count<T: Copy + PartialOrd + core::ops::Sub<Output = T> + TryInto<usize>>(
+        lo: T,
+        hi: T,
+    ) -> usize {
+        if hi > lo {
+            (hi - lo).try_into().unwrap_or(usize::MAX)
+        } else {
+            0
+        }
+    }
+
+    /// Segment length of `#[checkpoint]`: the ceiling of the square root of
+    /// the trip count, so that snapshots and one segment's saves are both
+    /// about `sqrt(n)`.
+    #[inline]
+    pub fn checkpoint_sqrt(n: usize) -> usize {
+        let mut s = (n as f64).sqrt() as usize;
+        while s.saturating_mul(s) < n {
+            s += 1;
+        }
+        s.max(1)
+    }
+
+    /// Segment length of `#[checkpoint(every = n)]`.
+    #[inline]
+    #[track_caller]
+    pub fn checkpoint_every(n: usize) -> usize {
+        if n == 0 {
+            panic!(
+                "#[checkpoint(every = n)]: a segment needs at least one iteration, got every = 0"
+            );
+        }
+        n
+    }
+
     /// `value` converted to the float type of `like` (the derivative of `x as T`
     /// flows back through this, in the source type).
     #[inline(always)]
