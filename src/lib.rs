@@ -346,6 +346,54 @@
 //! without a gradient, an enum, or a reference field is a compile error at the
 //! type saying what to do.
 //!
+//! # Memory, and checkpointing long loops
+//!
+//! Reverse mode keeps what its sweep back needs and nothing else: the old
+//! value of a variable it overwrites, if some adjoint reads that value (a
+//! running sum `s += x[i]` read only at the end by `s.ln()` keeps nothing per
+//! iteration); and the loop locals it cannot recompute from what is still
+//! available. A loop of `T` iterations that overwrites needed values still
+//! keeps `O(T)` of them. `#[checkpoint]` on such a loop trades that memory for
+//! one more forward run of it: the forward sweep keeps a snapshot of the
+//! loop's state (the variables from outside the loop that it writes) every
+//! `ceil(sqrt(T))` iterations and drops each segment's saves, and the reverse
+//! sweep runs each segment forward again, with its saves, just before running
+//! it backwards. Memory is `O(sqrt(T))` (snapshots plus one segment's saves),
+//! time at most one extra forward run of the loop, and the gradient is the
+//! same computation, bit for bit.
+//!
+//! ```
+//! use differentiate::prelude::*;
+//!
+//! #[differentiate(reverse)]
+//! fn decay(y0: f64, rate: f64, steps: usize) -> f64 {
+//!     let h = 0.001;
+//!     let mut y = y0;
+//!     #[checkpoint]
+//!     for _ in 0..steps {
+//!         y = y - h * rate * y.sin();
+//!     }
+//!     y
+//! }
+//!
+//! fn main() {
+//!     let (y, dy0, drate) = decay_vjp(1.0, 2.0, 100_000, 1.0);
+//!     let h = 1e-6;
+//!     let fd = (decay(1.0 + h, 2.0, 100_000) - decay(1.0 - h, 2.0, 100_000)) / (2.0 * h);
+//!     assert!((dy0 - fd).abs() < 1e-6 * fd.abs().max(1.0));
+//!     assert!(y < 1.0 && drate < 0.0);
+//! }
+//! ```
+//!
+//! `#[checkpoint(every = n)]` sets the segment length (`n: usize`, any
+//! expression of the function's parameters): snapshots cost `T / n` states,
+//! saves `n` iterations. The loop must be a range `for i in lo..hi` at the top
+//! level of the body, without `break`, `continue` or `return` of its own
+//! (segments replay whole iterations); anything else is a compile error
+//! saying so. Forward mode, and the copy of the reverse code that stacked
+//! attributes differentiate again, run the loop plainly. `println!` in a
+//! checkpointed loop prints again when its segment is replayed.
+//!
 //! # Limits (today)
 //!
 //! - Free functions at module level only: not methods or associated
