@@ -13,60 +13,34 @@ use differentiate::prelude::*;
 mod common;
 use common::*;
 
-/// Logistic growth by RK4, `t` steps: the loop of examples/ode.rs.
-#[differentiate(reverse, forward)]
-fn logistic(r: f64, k: f64, y0: f64, t: usize) -> f64 {
-    let h = 0.01;
-    let mut y = y0;
-    for _s in 0..t {
-        let k1 = r * y * (1.0 - y / k);
-        let y2 = y + 0.5 * h * k1;
-        let k2 = r * y2 * (1.0 - y2 / k);
-        let y3 = y + 0.5 * h * k2;
-        let k3 = r * y3 * (1.0 - y3 / k);
-        let y4 = y + h * k3;
-        let k4 = r * y4 * (1.0 - y4 / k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
+/// Logistic growth by RK4, `t` steps (the loop of examples/ode.rs), once per
+/// loop attribute: the same body, so the gradients must be the same.
+macro_rules! logistic_with {
+    ($name:ident, ($($every:ident: $ty:ty)?), $(#[$loop_attr:meta])*) => {
+        #[differentiate(reverse, forward)]
+        fn $name(r: f64, k: f64, y0: f64, t: usize $(, $every: $ty)?) -> f64 {
+            let h = 0.01;
+            let mut y = y0;
+            $(#[$loop_attr])*
+            for _s in 0..t {
+                let k1 = r * y * (1.0 - y / k);
+                let y2 = y + 0.5 * h * k1;
+                let k2 = r * y2 * (1.0 - y2 / k);
+                let y3 = y + 0.5 * h * k2;
+                let k3 = r * y3 * (1.0 - y3 / k);
+                let y4 = y + h * k3;
+                let k4 = r * y4 * (1.0 - y4 / k);
+                y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+            }
+            y
+        }
+    };
 }
 
-#[differentiate(reverse, forward)]
-fn logistic_ck(r: f64, k: f64, y0: f64, t: usize) -> f64 {
-    let h = 0.01;
-    let mut y = y0;
-    #[checkpoint]
-    for _s in 0..t {
-        let k1 = r * y * (1.0 - y / k);
-        let y2 = y + 0.5 * h * k1;
-        let k2 = r * y2 * (1.0 - y2 / k);
-        let y3 = y + 0.5 * h * k2;
-        let k3 = r * y3 * (1.0 - y3 / k);
-        let y4 = y + h * k3;
-        let k4 = r * y4 * (1.0 - y4 / k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
-}
-
-/// A fixed segment length, given by a parameter.
-#[differentiate(reverse)]
-fn logistic_every(r: f64, k: f64, y0: f64, t: usize, every: usize) -> f64 {
-    let h = 0.01;
-    let mut y = y0;
-    #[checkpoint(every = every)]
-    for _s in 0..t {
-        let k1 = r * y * (1.0 - y / k);
-        let y2 = y + 0.5 * h * k1;
-        let k2 = r * y2 * (1.0 - y2 / k);
-        let y3 = y + 0.5 * h * k2;
-        let k3 = r * y3 * (1.0 - y3 / k);
-        let y4 = y + h * k3;
-        let k4 = r * y4 * (1.0 - y4 / k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
-}
+logistic_with!(logistic, (),);
+logistic_with!(logistic_ck, (), #[checkpoint]);
+// A fixed segment length, given by a parameter.
+logistic_with!(logistic_every, (every: usize), #[checkpoint(every = every)]);
 
 #[test]
 fn checkpointed_gradients_equal_the_plain_ones_exactly() {
@@ -107,58 +81,39 @@ fn cell(a: f64, b: f64) -> f64 {
     (a * b).tanh() + 0.1 * a
 }
 
-#[differentiate(reverse, wrt(w))]
-fn recurrence(w: &[f64], x: &[f64], t: usize) -> f64 {
-    let n = w.len();
-    let mut h = vec![0.0; n];
-    let mut c = w[0] * 0.5;
-    let mut acc = 0.0;
-    for step in 0..t {
-        let xt = x[step % x.len()];
-        for j in 0..n {
-            let prev = h[(j + n - 1) % n];
-            h[j] = cell(w[j] * h[j] + c * prev, xt + 1.0);
+macro_rules! recurrence_with {
+    ($name:ident, $(#[$loop_attr:meta])*) => {
+        #[differentiate(reverse, wrt(w))]
+        fn $name(w: &[f64], x: &[f64], t: usize) -> f64 {
+            let n = w.len();
+            let mut h = vec![0.0; n];
+            let mut c = w[0] * 0.5;
+            let mut acc = 0.0;
+            $(#[$loop_attr])*
+            for step in 0..t {
+                let xt = x[step % x.len()];
+                for j in 0..n {
+                    let prev = h[(j + n - 1) % n];
+                    h[j] = cell(w[j] * h[j] + c * prev, xt + 1.0);
+                }
+                if h[0] > 0.0 {
+                    acc += h[0] * c;
+                } else {
+                    acc -= h[n - 1];
+                }
+            }
+            c *= acc;
+            let mut s = c;
+            for j in 0..n {
+                s += h[j] * h[j];
+            }
+            s
         }
-        if h[0] > 0.0 {
-            acc += h[0] * c;
-        } else {
-            acc -= h[n - 1];
-        }
-    }
-    c *= acc;
-    let mut s = c;
-    for j in 0..n {
-        s += h[j] * h[j];
-    }
-    s
+    };
 }
 
-#[differentiate(reverse, wrt(w))]
-fn recurrence_ck(w: &[f64], x: &[f64], t: usize) -> f64 {
-    let n = w.len();
-    let mut h = vec![0.0; n];
-    let mut c = w[0] * 0.5;
-    let mut acc = 0.0;
-    #[checkpoint]
-    for step in 0..t {
-        let xt = x[step % x.len()];
-        for j in 0..n {
-            let prev = h[(j + n - 1) % n];
-            h[j] = cell(w[j] * h[j] + c * prev, xt + 1.0);
-        }
-        if h[0] > 0.0 {
-            acc += h[0] * c;
-        } else {
-            acc -= h[n - 1];
-        }
-    }
-    c *= acc;
-    let mut s = c;
-    for j in 0..n {
-        s += h[j] * h[j];
-    }
-    s
-}
+recurrence_with!(recurrence,);
+recurrence_with!(recurrence_ck, #[checkpoint]);
 
 #[test]
 fn array_state_calls_branches_and_outer_values() {

@@ -1356,19 +1356,24 @@ impl<'g, 'a> Reverse<'g, 'a> {
         Some(l)
     }
 
-    pub fn body_tokens(&mut self) -> TokenStream {
-        let rt = rt();
-        let body = self.body();
-        let fused = self.fusable_tail();
-        let mut stack_decls = TokenStream::new();
-        let mut stacks: Vec<_> = self
+    /// Every stack of saved values, in a fixed order.
+    fn all_stacks(&self) -> Vec<syn::Ident> {
+        let mut stacks: Vec<syn::Ident> = self
             .stacks
             .values()
             .chain(self.elem_stacks.values())
             .cloned()
             .collect();
         stacks.sort_by_key(|s| s.to_string());
-        for s in &stacks {
+        stacks
+    }
+
+    pub fn body_tokens(&mut self) -> TokenStream {
+        let rt = rt();
+        let body = self.body();
+        let fused = self.fusable_tail();
+        let mut stack_decls = TokenStream::new();
+        for s in &self.all_stacks() {
             stack_decls.extend(quote!(let mut #s = ::std::vec::Vec::new();));
         }
         let fwd = match fused {
@@ -1789,14 +1794,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             }
             None => quote!(#rt::checkpoint_sqrt(#rt::trip_count(#lo_n, #hi_n))),
         };
-        let mut stacks: Vec<syn::Ident> = self
-            .stacks
-            .values()
-            .chain(self.elem_stacks.values())
-            .cloned()
-            .collect();
-        stacks.sort_by_key(|s| s.to_string());
-        stacks.dedup();
+        let stacks = self.all_stacks();
         let lens: Vec<syn::Ident> = stacks
             .iter()
             .map(|s| self.g.names.fresh(&format!("{s}_len")))
