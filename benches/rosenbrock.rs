@@ -1,5 +1,6 @@
 //! Rosenbrock, side by side: the primal, the generated gradient (`_vjp`), a
-//! hand-written fused gradient (plain, and tuned), one generated directional derivative (`_jvp`),
+//! hand-written fused gradient (plain, and tuned), one generated directional derivative (`_jvp`)
+//! and the same written by hand (`rosenbrock_jvp_hand`),
 //! and central finite differences (n = 10^3 only: 2n evaluations).
 //!
 //! `cargo bench --bench rosenbrock && python3 scripts/bench_ratios.py`
@@ -42,6 +43,9 @@ fn bench(c: &mut Criterion) {
         });
         g.bench_with_input(BenchmarkId::new("jvp", n), &x, |b, x| {
             b.iter(|| rosenbrock_jvp(black_box(x.as_slice()), black_box(dx.as_slice())))
+        });
+        g.bench_with_input(BenchmarkId::new("jvp_hand", n), &x, |b, x| {
+            b.iter(|| rosenbrock_jvp_hand(black_box(x.as_slice()), black_box(dx.as_slice())))
         });
         if n == 1_000 {
             let mut xm = x.clone();

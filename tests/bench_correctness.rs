@@ -73,6 +73,33 @@ fn generated_jvp_is_the_gradient_dotted_with_the_direction() {
 }
 
 #[test]
+fn generated_jvp_agrees_with_the_hand_jvp() {
+    for &n in &[2usize, 3, 10, 1_000] {
+        let x = points(n, 17, -2.0, 2.0);
+        let dx = points(n, 18, -1.0, 1.0);
+        let (v, t) = rosenbrock_jvp(&x, &dx);
+        let (vh, th) = rosenbrock_jvp_hand(&x, &dx);
+        // the value is the objective's own arithmetic in all three
+        assert_eq!(v, rosenbrock(&x), "n={n}");
+        assert_eq!(vh, v, "n={n}");
+        assert!(close(t, th, 1e-12), "n={n}: jvp {t} vs hand {th}");
+    }
+    // Where every product is exact (small integers), so are both tangents:
+    // x = (1, 2, 0), dx = (1, 0, -1): a = (0, -1), b = (1, -4),
+    // da = (-1, 0), db = (0 - 2, -1 - 0) = (-2, -1); the value is
+    // 100 + (1 + 1600) and the tangent sum 2 a da + 200 b db is -400 + 800.
+    let (x, dx) = ([1.0, 2.0, 0.0], [1.0, 0.0, -1.0]);
+    assert_eq!(rosenbrock_jvp(&x, &dx), (1701.0, 400.0));
+    assert_eq!(rosenbrock_jvp_hand(&x, &dx), (1701.0, 400.0));
+}
+
+#[test]
+#[should_panic(expected = "dx and x differ in length")]
+fn hand_jvp_rejects_a_short_tangent() {
+    rosenbrock_jvp_hand(&[1.0, 2.0], &[1.0]);
+}
+
+#[test]
 fn finite_differences_agree_with_hand_gradient() {
     let mut x = points(50, 11, -1.5, 1.5);
     let (_, gh) = rosenbrock_grad_hand(&x);

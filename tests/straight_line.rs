@@ -1609,3 +1609,79 @@ fn third_order_by_stacking_three_attributes() {
         close(d2, 2.0 * x.cos() * x.exp(), 1e-13);
     }
 }
+
+// ---------------------------------------------------------------------------
+// `c * v * v`: forward mode writes the tangent of `(c v) v` as `2 (c v) dv`
+// (one product instead of `(c dv) v + (c v) dv`); it must only do so while
+// `c v` and `v` still hold the values it was derived from.
+// ---------------------------------------------------------------------------
+
+#[differentiate(forward)]
+#[differentiate(forward)]
+fn scaled_squares(x: f64, y: f64) -> f64 {
+    let a = 100.0 * x * x;
+    let q = y / 4.0;
+    let b = y * q;
+    let c = x * 0.5;
+    a + b + x * c
+}
+
+#[differentiate(forward, wrt(x))]
+fn scaled_by_argument(x: f64, k: f64) -> f64 {
+    k * x * x
+}
+
+#[differentiate(forward, reverse)]
+fn scaled_then_overwritten(x: f64) -> f64 {
+    let mut v = x;
+    let u = 3.0 * v;
+    v = v + 1.0;
+    u * v
+}
+
+#[differentiate(forward)]
+fn scaled_in_a_loop(x: &[f64]) -> f64 {
+    let mut s = 0.0;
+    for i in 0..x.len() {
+        let t = 2.5 * x[i];
+        s += t * x[i];
+    }
+    s
+}
+
+#[test]
+fn scaled_squares_have_exact_tangents() {
+    for &(x, y) in &[(0.7, -1.3), (-2.0, 3.0), (1e-3, 5e2)] {
+        let f = 100.0 * x * x + y / 4.0 * y + x * 0.5 * x;
+        let (v, d) = scaled_squares_jvp(x, y, 1.0, 0.0);
+        assert_eq!(v, scaled_squares(x, y));
+        assert_eq!(v, f);
+        close(d, 200.0 * x + x, 1e-14);
+        // y / 4 and 2 are exact scalings: the tangent along y is exactly y / 2
+        assert_eq!(scaled_squares_jvp(x, y, 0.0, 1.0).1, y / 2.0);
+        assert_eq!(scaled_squares_jvp(x, y, 0.0, 3.0).1, y * 3.0 / 2.0);
+        // forward over forward: the Hessian is diag(201, 0.5)
+        let ((_, _), (_, hxx)) = scaled_squares_jvp_jvp(x, y, 1.0, 0.0, 1.0, 0.0, 0.0, 0.0);
+        let ((_, _), (_, hyy)) = scaled_squares_jvp_jvp(x, y, 0.0, 1.0, 0.0, 1.0, 0.0, 0.0);
+        let ((_, _), (_, hxy)) = scaled_squares_jvp_jvp(x, y, 1.0, 0.0, 0.0, 1.0, 0.0, 0.0);
+        assert_eq!((hxx, hyy, hxy), (201.0, 0.5, 0.0));
+        assert_eq!(scaled_by_argument_jvp(x, y, 1.0), (y * x * x, y * x * 2.0));
+    }
+}
+
+#[test]
+fn a_scaled_value_whose_base_changes_keeps_the_product_rule() {
+    // u = 3x, v = x + 1: (u v)' = 3 (x + 1) + 3 x
+    for &x in &[0.5, -4.0, 10.0] {
+        let (v, d) = scaled_then_overwritten_jvp(x, 1.0);
+        assert_eq!(v, 3.0 * x * (x + 1.0));
+        assert_eq!(d, 6.0 * x + 3.0);
+        assert_eq!(scaled_then_overwritten_vjp(x, 1.0).1, d);
+    }
+    let x = [0.5, -1.5, 2.0];
+    let dx = [1.0, 0.25, -2.0];
+    let (v, d) = scaled_in_a_loop_jvp(&x, &dx);
+    assert_eq!(v, scaled_in_a_loop(&x));
+    let expected: f64 = x.iter().zip(&dx).map(|(x, dx)| 5.0 * x * dx).sum();
+    assert_eq!(d, expected);
+}

@@ -66,6 +66,36 @@ pub fn rosenbrock_grad_hand_tuned(x: &[f64]) -> (f64, Vec<f64>) {
     (s, g)
 }
 
+/// A directional derivative by hand: the value and the tangent along `dx` in
+/// one loop, with the derivative simplified on paper
+/// (`d/dt [a^2 + 100 b^2] = 2 a da + 200 b db`, `da = -dx_i`,
+/// `db = dx_{i+1} - 2 x_i dx_i`). The value is computed exactly as
+/// `rosenbrock` computes it. The peer of the generated `rosenbrock_jvp`.
+///
+/// # Panics
+///
+/// If `dx` is not as long as `x`.
+#[inline(never)]
+pub fn rosenbrock_jvp_hand(x: &[f64], dx: &[f64]) -> (f64, f64) {
+    assert_eq!(
+        dx.len(),
+        x.len(),
+        "rosenbrock_jvp_hand: dx and x differ in length"
+    );
+    let n = x.len();
+    let mut s = 0.0;
+    let mut ds = 0.0;
+    for i in 0..n - 1 {
+        let (xi, dxi) = (x[i], dx[i]);
+        let a = 1.0 - xi;
+        let b = x[i + 1] - xi * xi;
+        let db = dx[i + 1] - 2.0 * xi * dxi;
+        s += a * a + 100.0 * b * b;
+        ds += 200.0 * b * db - 2.0 * a * dxi;
+    }
+    (s, ds)
+}
+
 /// Central finite differences: 2n evaluations of `f`. `x` is perturbed in
 /// place and restored.
 pub fn central_fd(f: impl Fn(&[f64]) -> f64, x: &mut [f64], h: f64) -> Vec<f64> {
