@@ -385,6 +385,13 @@
 //! }
 //! ```
 //!
+//! The stacks that hold the saved values take their buffers from a
+//! per-thread pool and give them back when the derivative returns, so a
+//! derivative called again and again (an optimizer's loop) does not allocate,
+//! fault in and zero fresh memory each time;
+//! [`release_pooled_stacks`](crate::release_pooled_stacks) frees what the
+//! current thread keeps.
+//!
 //! `#[checkpoint(every = n)]` sets the segment length (`n: usize`, any
 //! expression of the function's parameters): snapshots cost `T / n` states,
 //! saves `n` iterations. The loop must be a range `for i in lo..hi` at the top
@@ -441,8 +448,8 @@ extern crate self as differentiate;
 
 pub use autodiff_macros::{custom_derivative, differentiate, Differentiable};
 pub use autodiff_runtime::{
-    drivers, nodiff, rules, testing, zero_lanes_like, zero_like, Accumulate, Differentiable,
-    GradientField, Lanes, Real, ShapeError, Tensor, VectorSpace, VectorTangent,
+    drivers, nodiff, release_pooled_stacks, rules, testing, zero_lanes_like, zero_like, Accumulate,
+    Differentiable, GradientField, Lanes, Real, ShapeError, Tensor, VectorSpace, VectorTangent,
 };
 
 /// Everything a user of the attribute needs: `use differentiate::prelude::*;`.

@@ -227,6 +227,9 @@ fn check_grad(f: impl Fn(f64, f64) -> f64, y0: f64, a: f64, dy0: f64, da: f64) {
 
 #[test]
 fn reverse_mode_memory_follows_overwritten_needed_values_not_operations() {
+    // Save stacks reuse pooled buffers across calls: off, so each
+    // measurement sees exactly its call's own allocations.
+    differentiate::__private::set_stack_pooling(false);
     let mut report = String::new();
 
     // (a) Rosenbrock: the loop's needed values (a, b, x_i) are loop locals the
@@ -390,6 +393,18 @@ fn reverse_mode_memory_follows_overwritten_needed_values_not_operations() {
     let growth = ck_peaks[1] / ck_peaks[0];
     report += &format!("chain_1op_ck_vjp peak(T=1e6)/peak(T=1e4) = {growth:.2}\n");
     assert!((5.0..=20.0).contains(&growth), "{ck_peaks:?}");
+
+    // (e) With the pool on (the default), a second call reuses the first
+    // call's stack buffer: nothing is allocated but the pool's small box for
+    // the buffer it takes back.
+    differentiate::__private::set_stack_pooling(true);
+    let t = 100_000;
+    let first = chain_1op_vjp(y0, a, t, 1.0);
+    let (second, b) = measure(|| chain_1op_vjp(y0, a, t, 1.0));
+    report += &format!("chain_1op_vjp T={t}, second call with the pool: {b:?}\n");
+    assert_eq!(first, second);
+    assert!(b.peak <= 64, "the pooled stack was allocated again: {b:?}");
+    differentiate::__private::set_stack_pooling(false);
 
     // Peak memory grows linearly in T: 10x the iterations    // Peak memory grows linearly in T: 10x the iterations, about 10x the bytes
     // (Vec's doubling can make it anywhere between 5x and 20x).

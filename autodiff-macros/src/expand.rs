@@ -1165,6 +1165,7 @@ fn transform_in(
             Mode::Reverse => {
                 let mut r = Reverse::new(&mut g, &low, &active, conv, pullbacks, seed);
                 r.boxed = boxed;
+                r.pooled = calls == CallStyle::Split;
                 r.body_tokens()
             }
         };

@@ -508,6 +508,9 @@ pub struct Reverse<'g, 'a> {
     ck_names: HashMap<LoopId, CkNames>,
     /// The pullback returns its closure boxed (recursive functions).
     pub boxed: bool,
+    /// Save stacks of owned values take their buffers from the runtime's
+    /// per-thread pool (`__private::Stack`); off for code differentiated again.
+    pub pooled: bool,
     /// Block locals recomputed late, at the reverse of their last reader
     /// (after the overwrites of their operands have been undone): the
     /// statement index of that reader.
@@ -546,6 +549,7 @@ impl<'g, 'a> Reverse<'g, 'a> {
             ck_loops: HashMap::new(),
             ck_names: HashMap::new(),
             boxed: false,
+            pooled: false,
             late: HashMap::new(),
             pending: Vec::new(),
             fusing: false,
@@ -1373,8 +1377,25 @@ impl<'g, 'a> Reverse<'g, 'a> {
         let body = self.body();
         let fused = self.fusable_tail();
         let mut stack_decls = TokenStream::new();
+        let pooled: HashSet<&syn::Ident> = self
+            .stacks
+            .iter()
+            .filter(|(v, _)| !matches!(body.vars[**v].kind, Kind::Slice(_)))
+            .map(|(v, s)| (body.vars[*v].kind.clone(), s))
+            .chain(
+                self.elem_stacks
+                    .iter()
+                    .map(|(v, s)| (body.vars[*v].kind.element(), s)),
+            )
+            .filter(|(k, _)| self.pooled && owned(k))
+            .map(|(_, s)| s)
+            .collect();
         for s in &self.all_stacks() {
-            stack_decls.extend(quote!(let mut #s = ::std::vec::Vec::new();));
+            stack_decls.extend(if pooled.contains(s) {
+                quote!(let mut #s = #rt::Stack::new();)
+            } else {
+                quote!(let mut #s = ::std::vec::Vec::new();)
+            });
         }
         let fwd = match fused {
             Some(_) => self.fwd_stmts(&body.block.stmts[..body.block.stmts.len() - 1], 0),
@@ -2525,6 +2546,18 @@ struct CkNames {
     /// The forward body of one iteration, with its saves: run again for each
     /// segment in the reverse sweep.
     body: TokenStream,
+}
+
+/// Is a value of this kind owned, with no borrow inside (`'static`), so its
+/// stack can be a pooled `Stack`? Not slices, closures (pullbacks may borrow
+/// their arguments) or types the engine cannot see.
+fn owned(k: &Kind) -> bool {
+    match k {
+        Kind::Float | Kind::Int | Kind::Bool | Kind::Tensor => true,
+        Kind::Array(e, _) | Kind::Vec(e) => owned(e),
+        Kind::Tuple(ks) => ks.iter().all(owned),
+        Kind::Slice(_) | Kind::Closure | Kind::Unknown => false,
+    }
 }
 
 /// Does the reverse of this statement replay control flow by reading `v`

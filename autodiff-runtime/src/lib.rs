@@ -14,6 +14,7 @@ mod lanes;
 pub mod nodiff;
 mod real;
 pub mod rules;
+mod stack;
 mod tangent;
 pub mod tensor;
 pub mod testing;
@@ -21,6 +22,7 @@ mod vector_space;
 
 pub use lanes::{zero_lanes_like, Lanes, VectorTangent};
 pub use real::Real;
+pub use stack::release_pooled_stacks;
 pub use tangent::{accumulate, zero_like, Accumulate, Differentiable};
 pub use tensor::{ShapeError, Tensor};
 pub use vector_space::{GradientField, VectorSpace};
@@ -32,6 +34,7 @@ pub mod __private {
     pub use crate::lanes::{cast_lanes_as, slice_lane, zero_lanes_like, Lanes, VectorTangent};
     pub use crate::nodiff;
     pub use crate::rules;
+    pub use crate::stack::{set_stack_pooling, SaveStack, Stack, MAX_POOLED, MAX_POOLED_BYTES};
     pub use crate::tangent::{accumulate, zero_like, Accumulate, Differentiable};
     pub use crate::tensor::ad as tensor_ops;
     pub use crate::vector_space::{GradientField, VectorSpace};
@@ -75,8 +78,8 @@ pub mod __private {
     /// many as were pushed, so an empty stack is a bug in the generator.
     #[inline(always)]
     #[track_caller]
-    pub fn pop<T>(stack: &mut Vec<T>) -> T {
-        match stack.pop() {
+    pub fn pop<S: SaveStack>(stack: &mut S) -> S::Item {
+        match stack.pop_saved() {
             Some(v) => v,
             None => panic!("differentiate: internal error: reverse sweep popped an empty stack"),
         }

@@ -14,7 +14,7 @@ Takes `loop_with_overwrite`'s arguments, then the output's cotangent (seed) `d_o
     clippy::nursery
 )]
 fn loop_with_overwrite_vjp(x: f64, n: usize, d_out: f64) -> (f64, f64) {
-    let mut y_stack = ::std::vec::Vec::new();
+    let mut y_stack = ::differentiate::__private::Stack::new();
     let mut y = x;
     for _i in 0..n {
         let t1 = y * 1.5;
