@@ -8,9 +8,9 @@
 //! characters repeated), with the objective, the plain generated gradient,
 //! the checkpointed one (`lstm_objective_ck_vjp`, `#[checkpoint]` on the
 //! time loop: segments of ceil(sqrt(c - 1)) steps) and the hand-written one.
-//! Each is timed by a plain clock (the median of a few calls; one call at
-//! 10^6, where a gradient takes tens of seconds and criterion's ten samples
-//! would take minutes each) and its peak heap measured by the counting
+//! Each is timed by a plain clock (the median of a few calls; one call when
+//! it takes over 1.5 s, as at 10^6, where criterion's ten samples would take
+//! minutes each) and its peak heap measured by the counting
 //! allocator of benches/common/alloc.rs; both go to
 //! target/bench-memory/lstm.json.
 //!
@@ -39,17 +39,16 @@ pub const FILES: [(usize, usize); 2] = [(2, 1024), (4, 4096)];
 /// Sequence lengths of the sweep (quick mode: up to 10^4).
 const LENGTHS: [usize; 4] = [1_000, 10_000, 100_000, 1_000_000];
 
-/// The longest sequence the plain gradient and the hand-written one run on:
-/// both keep about 2 kB a step (see BENCHMARKS.md), which at 10^6 steps is
-/// gigabytes on a shared machine.
-const UNCHECKPOINTED_MAX: usize = 100_000;
-
-/// Median wall time of `f` in ns: after one untimed call, as many calls as
-/// fit in about 1.5 s (1 to 11).
+/// Wall time of `f` in ns: one call if it takes more than 1.5 s, else the
+/// median of as many more calls as fit in about 1.5 s (at most 11). The
+/// memory measurement's call before it is the warm-up.
 fn time_ns<R>(mut f: impl FnMut() -> R) -> f64 {
     let start = Instant::now();
     black_box(f());
     let first = start.elapsed().as_secs_f64();
+    if first > 1.5 {
+        return first * 1e9;
+    }
     let runs = ((1.5 / first.max(1e-9)).ceil() as usize).clamp(1, 11);
     let mut times: Vec<f64> = (0..runs)
         .map(|_| {
@@ -79,14 +78,12 @@ fn sweep() {
         .filter(|&c| !quick::quick() || c <= 10_000)
     {
         let p = base.tiled(c);
-        let mut cols = vec![
+        let cols = [
             format!("\"objective\": {}", measure(|| p.objective())),
+            format!("\"vjp\": {}", measure(|| p.vjp())),
             format!("\"checkpointed\": {}", measure(|| p.vjp_checkpointed())),
+            format!("\"hand\": {}", measure(|| p.hand())),
         ];
-        if c <= UNCHECKPOINTED_MAX {
-            cols.push(format!("\"vjp\": {}", measure(|| p.vjp())));
-            cols.push(format!("\"hand\": {}", measure(|| p.hand())));
-        }
         eprintln!("lstm sweep c = {c}: {}", cols.join(", "));
         rows.push(format!("\"{c}\": {{{}}}", cols.join(", ")));
     }
