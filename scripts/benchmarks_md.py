@@ -529,9 +529,10 @@ class Report:
             (f"The trade-off at T = {big:,}: `#[checkpoint(every = n)]` (`logistic_every_vjp`) for segment "
              "lengths n from 1 (a snapshot every step) to T (one segment: the plain gradient's saves plus "
              "one replay). Time / objective time, time / the plain gradient's, and the peak memory. "
-             "Memory is least near n = sqrt(T), where the snapshots (T / n of them) and one segment's "
-             "saves (n steps) balance; short segments cost snapshots (16 bytes a step at n = 1), long "
-             "ones saves; the time barely moves between n = 1 and n = T / 10."
+             "Memory is least where the snapshots (T / n of 16 bytes) and one segment's saves (n steps "
+             "of about 160 bytes) balance, near n = sqrt(T / 10): a little below the default sqrt(T), "
+             "because a step saves ten times what a snapshot keeps. Short segments cost snapshots (16 "
+             "bytes a step at n = 1), long ones saves; the time barely moves between n = 1 and n = T / 10."
              if big is not None else "(no segment-length sweep in these results)"), "",
             table(["segment length", "segments", "time / objective", "time / plain", "peak",
                    "bytes / step", "plain peak / peak"], erows, ["---:"] * 7)])
