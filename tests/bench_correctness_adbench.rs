@@ -2,7 +2,8 @@
 //! time are checked here, so the benchmarks measure nothing that is wrong:
 //!
 //! - LSTM: the hand-written gradient against central finite differences, and
-//!   the generated gradient against the hand-written one, on both files timed.
+//!   the generated gradient against the hand-written one, on both files timed;
+//!   the checkpointed generated gradient equal to the plain one exactly.
 //! - BA: (below) the hand-written Jacobian blocks against central finite
 //!   differences, the forward-mode (vector and scalar) and reverse-mode
 //!   blocks against the hand-written one, and the vector-mode blocks equal
@@ -83,6 +84,31 @@ fn lstm_generated_gradient_equals_hand_written_on_both_files() {
         let want: Vec<f64> = dmh.iter().map(|g| -2.0 * g).collect();
         assert_all_close(&format!("l{l} c{c} seed -2"), &dm2, &want, 1e-10);
     }
+}
+
+/// `lstm_objective_ck` (`#[checkpoint]` on the time loop) gives exactly the
+/// plain generated gradient: on both files (1023 and 4095 steps: segments of
+/// 32 and 64 that do not divide them), on prefixes of 1, 2, 16 and 100 steps
+/// (100 = 10 segments of 10) and on the l2 sequence tiled to 3000 characters
+/// as benches/lstm.rs tiles it.
+#[test]
+fn lstm_checkpointed_gradient_equals_the_plain_one_exactly() {
+    let l2 = lstm::read_lstm(2, 1024);
+    let mut cases: Vec<lstm::Lstm> = [2usize, 3, 17, 101]
+        .into_iter()
+        .map(|n| l2.truncated(n))
+        .collect();
+    cases.push(l2.tiled(3_000));
+    cases.extend(LSTM_FILES.into_iter().map(|(l, c)| lstm::read_lstm(l, c)));
+    for p in &cases {
+        let plain = p.vjp();
+        assert_eq!(p.vjp_checkpointed(), plain, "l{} c{}", p.l, p.c);
+        assert_eq!(plain.0, p.objective(), "l{} c{}: value", p.l, p.c);
+    }
+    // tiling repeats the file's characters
+    let t = l2.tiled(3_000);
+    assert_eq!(t.sequence.len(), 3_000 * t.b);
+    assert_eq!(t.sequence[2_048 * t.b..2_049 * t.b], l2.sequence[..t.b]);
 }
 
 // ---------------------------------------------------------------- BA

@@ -301,3 +301,23 @@ fn rk4_loop_gradients_agree_at_every_length() {
     let (_, hr, hk, hy0) = rk4::grad_hand(1_000);
     assert_all_close("rk4 loop fd vs hand", &fd, &[hr, hk, hy0], 1e-7);
 }
+
+/// The checkpointed gradients benches/rk4.rs times are the plain generated
+/// one exactly: the same operations in the same order, only some of them
+/// run twice. Trip counts of a single step, primes (no segment length
+/// divides them) and squares; segment lengths that do and do not divide T,
+/// of one step, and longer than T.
+#[test]
+fn rk4_checkpointed_gradients_equal_the_plain_one_exactly() {
+    for steps in [1usize, 2, 7, 100, 1_000, 10_007] {
+        let plain = rk4::grad_generated(steps);
+        assert_eq!(rk4::grad_checkpointed(steps), plain, "{steps} steps, sqrt");
+        for every in [1usize, 3, 10, 64, 1_000, 20_000] {
+            assert_eq!(
+                rk4::grad_every(steps, every),
+                plain,
+                "{steps} steps, every {every}"
+            );
+        }
+    }
+}

@@ -1,7 +1,8 @@
 //! The RK4 loop of examples/ode.rs (logistic growth `y' = r y (1 - y/K)`),
 //! shared by `benches/rk4.rs` and `tests/bench_correctness_more.rs`: the
 //! generated gradient through `steps` RK4 steps with respect to `r`, `K` and
-//! `y0`, and the discrete adjoint written by hand.
+//! `y0`, the same loop under `#[checkpoint]` (segments of ceil(sqrt(steps))
+//! steps, or `every` steps), and the discrete adjoint written by hand.
 #![allow(dead_code)]
 
 use differentiate::prelude::*;
@@ -27,6 +28,41 @@ pub fn logistic(r: f64, k: f64, y0: f64, t_end: f64, steps: usize) -> f64 {
     y
 }
 
+/// [`logistic`] with `#[checkpoint]` on its loop: the reverse sweep keeps the
+/// state `y` at the start of every segment of ceil(sqrt(steps)) steps and
+/// replays one segment at a time, instead of keeping every step's saves.
+#[differentiate(reverse, wrt(r, k, y0))]
+pub fn logistic_ck(r: f64, k: f64, y0: f64, t_end: f64, steps: usize) -> f64 {
+    let h = t_end / steps as f64;
+    let mut y = y0;
+    #[checkpoint]
+    for _ in 0..steps {
+        let k1 = logistic_rhs(y, r, k);
+        let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
+        let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
+        let k4 = logistic_rhs(y + h * k3, r, k);
+        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    }
+    y
+}
+
+/// [`logistic`] checkpointed in segments of `every` steps (the last one
+/// shorter when `every` does not divide `steps`).
+#[differentiate(reverse, wrt(r, k, y0))]
+pub fn logistic_every(r: f64, k: f64, y0: f64, t_end: f64, steps: usize, every: usize) -> f64 {
+    let h = t_end / steps as f64;
+    let mut y = y0;
+    #[checkpoint(every = every)]
+    for _ in 0..steps {
+        let k1 = logistic_rhs(y, r, k);
+        let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
+        let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
+        let k4 = logistic_rhs(y + h * k3, r, k);
+        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+    }
+    y
+}
+
 /// The parameters timed: (r, K, y0, t_end).
 pub const PARAMS: (f64, f64, f64, f64) = (0.8, 5.0, 0.2, 10.0);
 
@@ -34,6 +70,18 @@ pub const PARAMS: (f64, f64, f64, f64) = (0.8, 5.0, 0.2, 10.0);
 pub fn grad_generated(steps: usize) -> (f64, f64, f64, f64) {
     let (r, k, y0, t) = PARAMS;
     logistic_vjp(r, k, y0, t, steps, 1.0)
+}
+
+/// The checkpointed gradient (segments of ceil(sqrt(steps)) steps).
+pub fn grad_checkpointed(steps: usize) -> (f64, f64, f64, f64) {
+    let (r, k, y0, t) = PARAMS;
+    logistic_ck_vjp(r, k, y0, t, steps, 1.0)
+}
+
+/// The gradient checkpointed in segments of `every` steps.
+pub fn grad_every(steps: usize, every: usize) -> (f64, f64, f64, f64) {
+    let (r, k, y0, t) = PARAMS;
+    logistic_every_vjp(r, k, y0, t, steps, every, 1.0)
 }
 
 /// The objective.

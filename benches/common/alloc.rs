@@ -1,0 +1,106 @@
+//! A counting global allocator for the memory measurements of the benches
+//! (benches/rk4.rs and benches/lstm.rs include this file with `#[path]`; it
+//! installs itself as the `#[global_allocator]` of the bench that does).
+//!
+//! [`peak_bytes`] runs a closure and returns the peak of live heap bytes
+//! during it above the level at its start. Only the allocations of the
+//! measuring thread while a measurement is open are counted; every method
+//! forwards to `System`, so outside a measurement the bench runs on the
+//! system allocator with one thread-local read per call.
+#![allow(dead_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+
+struct Counting;
+
+static LIVE: AtomicUsize = AtomicUsize::new(0);
+static PEAK: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    // const-initialised, no destructor: reading it never allocates
+    static MEASURING: Cell<bool> = const { Cell::new(false) };
+}
+
+fn measuring() -> bool {
+    MEASURING.try_with(Cell::get).unwrap_or(false)
+}
+
+fn grow(bytes: usize) {
+    let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
+    PEAK.fetch_max(live, Relaxed);
+}
+
+fn shrink(bytes: usize) {
+    // frees of blocks allocated before the window opened may go below zero
+    let _ = LIVE.fetch_update(Relaxed, Relaxed, |l| Some(l.saturating_sub(bytes)));
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments
+// unchanged, so blocks, layouts and lifetimes are System's own; the
+// bookkeeping is atomics and a const thread-local, which never allocate,
+// re-enter the allocator or unwind.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() && measuring() {
+            grow(layout.size());
+        }
+        p
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() && measuring() {
+            grow(layout.size());
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. System.
+        unsafe { System.dealloc(ptr, layout) };
+        if measuring() {
+            shrink(layout.size());
+        }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. System.
+        let p = unsafe { System.realloc(ptr, layout, new_size) };
+        if !p.is_null() && measuring() {
+            let old = layout.size();
+            if new_size >= old {
+                grow(new_size - old);
+            } else {
+                shrink(old - new_size);
+            }
+        }
+        p
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// Peak live heap bytes during `f` above the level at its start (what `f`
+/// returns is dropped after the window closes).
+pub fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
+    LIVE.store(0, Relaxed);
+    PEAK.store(0, Relaxed);
+    MEASURING.with(|m| m.set(true));
+    let r = black_box(f());
+    MEASURING.with(|m| m.set(false));
+    drop(r);
+    PEAK.load(Relaxed)
+}
+
+/// Writes `json` to target/bench-memory/`name`.
+pub fn write_result(name: &str, json: &str) {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-memory");
+    std::fs::create_dir_all(&dir).expect("create target/bench-memory");
+    let path = dir.join(name);
+    std::fs::write(&path, json).expect("write the memory results");
+    eprintln!("memory results written to {}", path.display());
+}
