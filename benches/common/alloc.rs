@@ -87,12 +87,16 @@ static GLOBAL: Counting = Counting;
 /// Peak live heap bytes during `f` above the level at its start (what `f`
 /// returns is dropped after the window closes).
 pub fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
+    // Save stacks reuse buffers an earlier call left in the pool: off, so the
+    // peak is this call's own.
+    differentiate::__private::set_stack_pooling(false);
     LIVE.store(0, Relaxed);
     PEAK.store(0, Relaxed);
     MEASURING.with(|m| m.set(true));
     let r = black_box(f());
     MEASURING.with(|m| m.set(false));
     drop(r);
+    differentiate::__private::set_stack_pooling(true);
     PEAK.load(Relaxed)
 }
 
