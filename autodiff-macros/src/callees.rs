@@ -250,7 +250,7 @@ fn standin(c: &Callee) -> TokenStream {
     let fns = c.entries.iter().map(|(entry, &arity)| {
         let entry = syn::Ident::new(entry, Span::call_site());
         let tys: Vec<syn::Ident> = (0..arity).map(|k| format_ident!("A{}", k)).collect();
-        quote!(pub fn #entry<#(#tys,)* R>(#(_: #tys),*) -> R { ::core::unreachable!() })
+        quote!(pub fn #entry<#(#tys,)* R>(#(_: #tys),*) -> R { ::differentiate::__private::stand_in() })
     });
     // The alias is resolved where the user wrote the callee: spanned there.
     let span = id.span();
@@ -401,7 +401,7 @@ pub fn missing_entries(
                 where
                     ::differentiate::__private::Callee: #tr<R>,
                 {
-                    ::core::unreachable!()
+                    ::differentiate::__private::stand_in()
                 }
             });
         }
@@ -425,7 +425,7 @@ pub fn missing_entries(
             where
                 ::differentiate::__private::Callee: __jvp_vec_derivative<R>,
             {
-                ::core::unreachable!()
+                ::differentiate::__private::stand_in()
             }
         });
     }

@@ -85,6 +85,16 @@ pub mod __private {
         }
     }
 
+    /// The body of the stand-in entries that make a missing derivative one
+    /// readable error (`callees.rs`): a call of one does not compile (its
+    /// trait bound fails with the message), so this never runs. A function
+    /// rather than `unreachable!()`, whose expansion names unstable internals
+    /// and so cannot be compiled from `-Zunpretty=expanded` output.
+    #[cold]
+    pub fn stand_in<R>() -> R {
+        unreachable!("differentiate: a stand-in for a missing derivative was called")
+    }
+
     /// Iterations in `lo..hi` (0 when empty), for a checkpointed loop.
     #[inline]
     pub fn trip_count<T: Copy + PartialOrd + core::ops::Sub<Output = T> + TryInto<usize>>(
