@@ -1974,6 +1974,7 @@ impl<'a> Gen<'a> {
                 if let Some(ai) = acc {
                     self.vars[ai].acc_loop = Some(id);
                 }
+                let header_at = s.n.len();
                 s.both(d, format!("for {i} in {head} {{"));
                 let (len, idx_len) = (self.vars.len(), self.idx.len());
                 if let Some(b) = konst_elems {
@@ -2007,6 +2008,22 @@ impl<'a> Gen<'a> {
                 }
                 self.truncate(len, idx_len);
                 self.leave_loop();
+                // `#[checkpoint]` where it may stand: a range loop at the top
+                // level of the body that does not leave early (the body's
+                // text is checked: conservative). Reverse mode then runs it in
+                // segments; the derivatives must not change.
+                let leaves = ["break", "continue", "return"]
+                    .iter()
+                    .any(|w| body.n.contains(w));
+                if d == 1 && head.starts_with("0..") && !leaves && self.rng.chance(0.35) {
+                    let attr = if self.rng.chance(0.5) {
+                        "#[checkpoint]".to_string()
+                    } else {
+                        format!("#[checkpoint(every = {})]", 1 + self.rng.below(3))
+                    };
+                    s.n.insert_str(header_at, &format!("{}{attr}\n", ind(d)));
+                    self.stats.hit("checkpoint");
+                }
                 s.append(body);
                 s.both(d, "}");
                 if let Some(ai) = acc {
