@@ -36,129 +36,86 @@
 use differentiate::prelude::*;
 use std::path::PathBuf;
 
-/// The objective, written as plain loops over slices.
-#[differentiate(reverse, wrt(main_params, extra_params))]
-pub fn lstm_objective(
-    main_params: &[f64],
-    extra_params: &[f64],
-    state: &[f64],
-    sequence: &[f64],
-    l: usize,
-    c: usize,
-    b: usize,
-) -> f64 {
-    // the running state, a copy of the initial one
-    let mut s = vec![0.0; 2 * l * b];
-    for i in 0..2 * l * b {
-        s[i] = state[i];
-    }
-    // the current layer's input, then the prediction
-    let mut x = vec![0.0; b];
-    let mut total = 0.0;
-    for t in 0..c - 1 {
-        for j in 0..b {
-            x[j] = sequence[t * b + j] * extra_params[j];
-        }
-        for layer in 0..l {
-            let w = 8 * layer * b;
-            let bias = w + 4 * b;
-            let h = 2 * layer * b;
-            let cell = h + b;
-            for j in 0..b {
-                let xj = x[j];
-                let hj = s[h + j];
-                let zf = xj * main_params[w + j] + main_params[bias + j];
-                let zi = hj * main_params[w + b + j] + main_params[bias + b + j];
-                let zo = xj * main_params[w + 2 * b + j] + main_params[bias + 2 * b + j];
-                let zg = hj * main_params[w + 3 * b + j] + main_params[bias + 3 * b + j];
-                let forget = 1.0 / (1.0 + (-zf).exp());
-                let ingate = 1.0 / (1.0 + (-zi).exp());
-                let outgate = 1.0 / (1.0 + (-zo).exp());
-                let change = zg.tanh();
-                let sc = s[cell + j] * forget + ingate * change;
-                s[cell + j] = sc;
-                let hid = outgate * sc.tanh();
-                s[h + j] = hid;
-                x[j] = hid;
+/// Defines the objective once per loop attribute: one body, so the plain and
+/// checkpointed gradients are the same computation
+/// (tests/bench_correctness_adbench.rs checks them `==`).
+macro_rules! lstm_objective_with {
+    ($(#[$doc:meta])* $name:ident, $(#[$loop_attr:meta])*) => {
+        $(#[$doc])*
+        #[differentiate(reverse, wrt(main_params, extra_params))]
+        pub fn $name(
+            main_params: &[f64],
+            extra_params: &[f64],
+            state: &[f64],
+            sequence: &[f64],
+            l: usize,
+            c: usize,
+            b: usize,
+        ) -> f64 {
+            // the running state, a copy of the initial one
+            let mut s = vec![0.0; 2 * l * b];
+            for i in 0..2 * l * b {
+                s[i] = state[i];
             }
+            // the current layer's input, then the prediction
+            let mut x = vec![0.0; b];
+            let mut total = 0.0;
+            $(#[$loop_attr])*
+            for t in 0..c - 1 {
+                for j in 0..b {
+                    x[j] = sequence[t * b + j] * extra_params[j];
+                }
+                for layer in 0..l {
+                    let w = 8 * layer * b;
+                    let bias = w + 4 * b;
+                    let h = 2 * layer * b;
+                    let cell = h + b;
+                    for j in 0..b {
+                        let xj = x[j];
+                        let hj = s[h + j];
+                        let zf = xj * main_params[w + j] + main_params[bias + j];
+                        let zi = hj * main_params[w + b + j] + main_params[bias + b + j];
+                        let zo = xj * main_params[w + 2 * b + j] + main_params[bias + 2 * b + j];
+                        let zg = hj * main_params[w + 3 * b + j] + main_params[bias + 3 * b + j];
+                        let forget = 1.0 / (1.0 + (-zf).exp());
+                        let ingate = 1.0 / (1.0 + (-zi).exp());
+                        let outgate = 1.0 / (1.0 + (-zo).exp());
+                        let change = zg.tanh();
+                        let sc = s[cell + j] * forget + ingate * change;
+                        s[cell + j] = sc;
+                        let hid = outgate * sc.tanh();
+                        s[h + j] = hid;
+                        x[j] = hid;
+                    }
+                }
+                let mut sum = 0.0;
+                for j in 0..b {
+                    let y = x[j] * extra_params[b + j] + extra_params[2 * b + j];
+                    x[j] = y;
+                    sum += y.exp();
+                }
+                let lse = (sum + 2.0).ln();
+                for j in 0..b {
+                    total += sequence[(t + 1) * b + j] * (x[j] - lse);
+                }
+            }
+            -total / ((c - 1) * b) as f64
         }
-        let mut sum = 0.0;
-        for j in 0..b {
-            let y = x[j] * extra_params[b + j] + extra_params[2 * b + j];
-            x[j] = y;
-            sum += y.exp();
-        }
-        let lse = (sum + 2.0).ln();
-        for j in 0..b {
-            total += sequence[(t + 1) * b + j] * (x[j] - lse);
-        }
-    }
-    -total / ((c - 1) * b) as f64
+    };
 }
 
-/// [`lstm_objective`] with `#[checkpoint]` on its time loop: the reverse
-/// sweep keeps the running state (`s`, `x`, `total`) at the start of every
-/// segment of ceil(sqrt(c - 1)) steps and replays one segment at a time,
-/// instead of keeping every step's saves.
-#[differentiate(reverse, wrt(main_params, extra_params))]
-pub fn lstm_objective_ck(
-    main_params: &[f64],
-    extra_params: &[f64],
-    state: &[f64],
-    sequence: &[f64],
-    l: usize,
-    c: usize,
-    b: usize,
-) -> f64 {
-    // the running state, a copy of the initial one
-    let mut s = vec![0.0; 2 * l * b];
-    for i in 0..2 * l * b {
-        s[i] = state[i];
-    }
-    // the current layer's input, then the prediction
-    let mut x = vec![0.0; b];
-    let mut total = 0.0;
+lstm_objective_with!(
+    /// The objective, written as plain loops over slices.
+    lstm_objective,
+);
+lstm_objective_with!(
+    /// [`lstm_objective`] with `#[checkpoint]` on its time loop: the reverse
+    /// sweep keeps the running state (`s`, `x`, `total`) at the start of every
+    /// segment of ceil(sqrt(c - 1)) steps and replays one segment at a time,
+    /// instead of keeping every step's saves.
+    lstm_objective_ck,
     #[checkpoint]
-    for t in 0..c - 1 {
-        for j in 0..b {
-            x[j] = sequence[t * b + j] * extra_params[j];
-        }
-        for layer in 0..l {
-            let w = 8 * layer * b;
-            let bias = w + 4 * b;
-            let h = 2 * layer * b;
-            let cell = h + b;
-            for j in 0..b {
-                let xj = x[j];
-                let hj = s[h + j];
-                let zf = xj * main_params[w + j] + main_params[bias + j];
-                let zi = hj * main_params[w + b + j] + main_params[bias + b + j];
-                let zo = xj * main_params[w + 2 * b + j] + main_params[bias + 2 * b + j];
-                let zg = hj * main_params[w + 3 * b + j] + main_params[bias + 3 * b + j];
-                let forget = 1.0 / (1.0 + (-zf).exp());
-                let ingate = 1.0 / (1.0 + (-zi).exp());
-                let outgate = 1.0 / (1.0 + (-zo).exp());
-                let change = zg.tanh();
-                let sc = s[cell + j] * forget + ingate * change;
-                s[cell + j] = sc;
-                let hid = outgate * sc.tanh();
-                s[h + j] = hid;
-                x[j] = hid;
-            }
-        }
-        let mut sum = 0.0;
-        for j in 0..b {
-            let y = x[j] * extra_params[b + j] + extra_params[2 * b + j];
-            x[j] = y;
-            sum += y.exp();
-        }
-        let lse = (sum + 2.0).ln();
-        for j in 0..b {
-            total += sequence[(t + 1) * b + j] * (x[j] - lse);
-        }
-    }
-    -total / ((c - 1) * b) as f64
-}
+);
 
 /// One LSTM input file.
 #[derive(Clone, Debug)]

@@ -13,55 +13,50 @@ pub fn logistic_rhs(y: f64, r: f64, k: f64) -> f64 {
     r * y * (1.0 - y / k)
 }
 
-/// `y(t_end)` by `steps` RK4 steps (as in examples/ode.rs).
-#[differentiate(reverse, wrt(r, k, y0))]
-pub fn logistic(r: f64, k: f64, y0: f64, t_end: f64, steps: usize) -> f64 {
-    let h = t_end / steps as f64;
-    let mut y = y0;
-    for _ in 0..steps {
-        let k1 = logistic_rhs(y, r, k);
-        let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
-        let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
-        let k4 = logistic_rhs(y + h * k3, r, k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
+/// Defines the RK4 objective once per loop attribute: one body, so the
+/// plain and checkpointed gradients are the same computation
+/// (tests/bench_correctness_more.rs checks them `==`).
+macro_rules! logistic_with {
+    ($(#[$doc:meta])* $name:ident, ($($every:ident: $ty:ty)?), $(#[$loop_attr:meta])*) => {
+        $(#[$doc])*
+        #[differentiate(reverse, wrt(r, k, y0))]
+        pub fn $name(r: f64, k: f64, y0: f64, t_end: f64, steps: usize $(, $every: $ty)?) -> f64 {
+            let h = t_end / steps as f64;
+            let mut y = y0;
+            $(#[$loop_attr])*
+            for _ in 0..steps {
+                let k1 = logistic_rhs(y, r, k);
+                let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
+                let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
+                let k4 = logistic_rhs(y + h * k3, r, k);
+                y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
+            }
+            y
+        }
+    };
 }
 
-/// [`logistic`] with `#[checkpoint]` on its loop: the reverse sweep keeps the
-/// state `y` at the start of every segment of ceil(sqrt(steps)) steps and
-/// replays one segment at a time, instead of keeping every step's saves.
-#[differentiate(reverse, wrt(r, k, y0))]
-pub fn logistic_ck(r: f64, k: f64, y0: f64, t_end: f64, steps: usize) -> f64 {
-    let h = t_end / steps as f64;
-    let mut y = y0;
+logistic_with!(
+    /// `y(t_end)` by `steps` RK4 steps (as in examples/ode.rs).
+    logistic,
+    (),
+);
+logistic_with!(
+    /// [`logistic`] with `#[checkpoint]` on its loop: the reverse sweep keeps
+    /// the state `y` at the start of every segment of ceil(sqrt(steps)) steps
+    /// and replays one segment at a time, instead of keeping every step's
+    /// saves.
+    logistic_ck,
+    (),
     #[checkpoint]
-    for _ in 0..steps {
-        let k1 = logistic_rhs(y, r, k);
-        let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
-        let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
-        let k4 = logistic_rhs(y + h * k3, r, k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
-}
-
-/// [`logistic`] checkpointed in segments of `every` steps (the last one
-/// shorter when `every` does not divide `steps`).
-#[differentiate(reverse, wrt(r, k, y0))]
-pub fn logistic_every(r: f64, k: f64, y0: f64, t_end: f64, steps: usize, every: usize) -> f64 {
-    let h = t_end / steps as f64;
-    let mut y = y0;
+);
+logistic_with!(
+    /// [`logistic`] checkpointed in segments of `every` steps (the last one
+    /// shorter when `every` does not divide `steps`).
+    logistic_every,
+    (every: usize),
     #[checkpoint(every = every)]
-    for _ in 0..steps {
-        let k1 = logistic_rhs(y, r, k);
-        let k2 = logistic_rhs(y + 0.5 * h * k1, r, k);
-        let k3 = logistic_rhs(y + 0.5 * h * k2, r, k);
-        let k4 = logistic_rhs(y + h * k3, r, k);
-        y += h / 6.0 * (k1 + 2.0 * k2 + 2.0 * k3 + k4);
-    }
-    y
-}
+);
 
 /// The parameters timed: (r, K, y0, t_end).
 pub const PARAMS: (f64, f64, f64, f64) = (0.8, 5.0, 0.2, 10.0);
