@@ -2010,7 +2010,6 @@ fn check_checkpoints(b: &Block, top: bool, errors: &mut Vec<syn::Error>) {
     }
 }
 
-/// The variables an iterator expression draws its items from.
 /// What a tensor method takes besides its receiver.
 #[derive(Clone, Copy)]
 enum TArgs {
@@ -2129,6 +2128,7 @@ fn tensor_result_kind(name: &str) -> Kind {
     }
 }
 
+/// The variables an iterator expression draws its items from.
 fn iter_sources(e: &Expr) -> Vec<syn::Path> {
     match e {
         Expr::Paren(p) => iter_sources(&p.expr),
