@@ -389,7 +389,7 @@
 //! per-thread pool and give them back when the derivative returns, so a
 //! derivative called again and again (an optimizer's loop) does not allocate,
 //! fault in and zero fresh memory each time;
-//! [`release_pooled_stacks`](crate::release_pooled_stacks) frees what the
+//! [`release_pooled_stacks`] frees what the
 //! current thread keeps.
 //!
 //! `#[checkpoint(every = n)]` sets the segment length (`n: usize`, any
