@@ -369,6 +369,44 @@ impl Rhs {
     }
 }
 
+impl Stmt {
+    /// The variables this statement itself reads (not the statements nested
+    /// in it): right-hand sides, stored values and indices, conditions,
+    /// scrutinees, loop bounds and exits. An element write `v[i] = x` reads
+    /// `i` and `x`, not `v`.
+    pub fn reads(&self) -> Vec<VarId> {
+        let mut atoms: Vec<&Atom> = Vec::new();
+        let mut vars = Vec::new();
+        match self {
+            Stmt::Let { rhs: Some(r), .. } | Stmt::Assign { rhs: r, .. } | Stmt::Discard(r) => {
+                vars = r.reads()
+            }
+            Stmt::IndexAssign { index, value, .. } => atoms.extend(index.iter().chain([value])),
+            Stmt::Push { value, .. } | Stmt::Accumulate { value, .. } | Stmt::Return(value) => {
+                atoms.push(value)
+            }
+            Stmt::If { cond, .. } => atoms.push(cond),
+            Stmt::Match { scrut, .. } => atoms.push(scrut),
+            Stmt::Loop(l) => {
+                atoms.extend(l.exit.iter());
+                match &l.kind {
+                    LoopKind::Range { lo, hi, .. } => atoms.extend([lo, hi]),
+                    LoopKind::While { cond, .. } => atoms.push(cond),
+                    LoopKind::Iter { iter_vars, .. } => vars.extend(iter_vars.iter().copied()),
+                    LoopKind::Loop => {}
+                }
+            }
+            Stmt::Let { rhs: None, .. }
+            | Stmt::Break(_)
+            | Stmt::Continue(_)
+            | Stmt::Inactive(_)
+            | Stmt::Bind(_) => {}
+        }
+        vars.extend(atoms.into_iter().filter_map(Atom::var));
+        vars
+    }
+}
+
 /// Calls `f` on every statement, depth first.
 pub fn walk_stmts<'a>(block: &'a Block, f: &mut dyn FnMut(&'a Stmt)) {
     for s in &block.stmts {

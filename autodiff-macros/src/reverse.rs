@@ -888,38 +888,10 @@ impl<'g, 'a> Reverse<'g, 'a> {
         if top {
             return;
         }
+        // Read by `t` or by a statement nested in it.
         let reads_of = |t: &Stmt, v: VarId| -> bool {
-            let one = Block {
-                stmts: vec![t.clone()],
-            };
             let mut r = false;
-            walk_stmts(&one, &mut |x| {
-                r |= match x {
-                    Stmt::Let { rhs: Some(rr), .. }
-                    | Stmt::Assign { rhs: rr, .. }
-                    | Stmt::Discard(rr) => rr.reads().contains(&v),
-                    Stmt::If { cond, .. } => cond.var() == Some(v),
-                    Stmt::Match { scrut, .. } => scrut.var() == Some(v),
-                    Stmt::IndexAssign { value, index, .. } => {
-                        value.var() == Some(v) || index.iter().any(|i| i.var() == Some(v))
-                    }
-                    Stmt::Push { value, .. }
-                    | Stmt::Accumulate { value, .. }
-                    | Stmt::Return(value) => value.var() == Some(v),
-                    Stmt::Loop(l) => {
-                        l.exit.as_ref().and_then(Atom::var) == Some(v)
-                            || match &l.kind {
-                                LoopKind::Range { lo, hi, .. } => {
-                                    lo.var() == Some(v) || hi.var() == Some(v)
-                                }
-                                LoopKind::While { cond, .. } => cond.var() == Some(v),
-                                LoopKind::Iter { iter_vars, .. } => iter_vars.contains(&v),
-                                LoopKind::Loop => false,
-                            }
-                    }
-                    _ => false,
-                };
-            });
+            walk_stmt(t, &mut |x| r |= x.reads().contains(&v));
             r
         };
         for (k, s) in b.stmts.iter().enumerate().rev() {
@@ -2479,55 +2451,30 @@ impl CkLoop {
             inside.insert(*var);
         }
         walk_stmts(&l.body, &mut |s| {
-            let mut atoms: Vec<&Atom> = Vec::new();
+            reads.extend(s.reads());
             match s {
-                Stmt::Let { var, rhs } => {
+                Stmt::Let { var, .. } => {
                     inside.insert(*var);
-                    if let Some(r) = rhs {
-                        reads.extend(r.reads());
+                }
+                Stmt::Assign { var, .. }
+                | Stmt::IndexAssign { var, .. }
+                | Stmt::Push { var, .. }
+                | Stmt::Accumulate { var, .. } => {
+                    written.insert(*var);
+                }
+                Stmt::Match { arms, .. } => arms
+                    .iter()
+                    .for_each(|a| inside.extend(a.binds.iter().copied())),
+                Stmt::Loop(inner) => match &inner.kind {
+                    LoopKind::Range { var, .. } => {
+                        inside.insert(*var);
                     }
-                }
-                Stmt::Assign { var, rhs, .. } => {
-                    written.insert(*var);
-                    reads.extend(rhs.reads());
-                }
-                Stmt::IndexAssign { var, index, value } => {
-                    written.insert(*var);
-                    atoms.extend(index.iter().chain([value]));
-                }
-                Stmt::Push { var, value } | Stmt::Accumulate { var, value } => {
-                    written.insert(*var);
-                    atoms.push(value);
-                }
-                Stmt::Discard(r) => reads.extend(r.reads()),
-                Stmt::If { cond, .. } => atoms.push(cond),
-                Stmt::Match { scrut, arms, .. } => {
-                    atoms.push(scrut);
-                    arms.iter()
-                        .for_each(|a| inside.extend(a.binds.iter().copied()));
-                }
-                Stmt::Loop(inner) => {
-                    atoms.extend(inner.exit.iter());
-                    match &inner.kind {
-                        LoopKind::Range { var, lo, hi, .. } => {
-                            inside.insert(*var);
-                            atoms.extend([lo, hi]);
-                        }
-                        LoopKind::While { cond, .. } => atoms.push(cond),
-                        LoopKind::Iter {
-                            binds, iter_vars, ..
-                        } => {
-                            inside.extend(binds.iter().copied());
-                            reads.extend(iter_vars.iter().copied());
-                        }
-                        LoopKind::Loop => {}
-                    }
-                }
-                Stmt::Return(a) => atoms.push(a),
+                    LoopKind::Iter { binds, .. } => inside.extend(binds.iter().copied()),
+                    LoopKind::While { .. } | LoopKind::Loop => {}
+                },
                 Stmt::Bind(vs) => inside.extend(vs.iter().copied()),
-                Stmt::Break(_) | Stmt::Continue(_) | Stmt::Inactive(_) => {}
+                _ => {}
             }
-            reads.extend(atoms.into_iter().filter_map(Atom::var));
         });
         let mut state: Vec<VarId> = written.difference(&inside).copied().collect();
         state.sort_unstable();
@@ -2563,20 +2510,10 @@ fn owned(k: &Kind) -> bool {
 /// Does the reverse of this statement replay control flow by reading `v`
 /// (a branch condition, a match record, a loop's bounds, counter or exit)?
 fn replay_reads(s: &Stmt, v: VarId) -> bool {
-    let is = |a: &Atom| a.var() == Some(v);
     match s {
-        Stmt::If { cond, .. } => is(cond),
-        Stmt::Match { scrut, record, .. } => is(scrut) || *record == Some(v),
-        Stmt::Loop(l) => {
-            l.counter == Some(v)
-                || l.exit.as_ref().is_some_and(is)
-                || match &l.kind {
-                    LoopKind::Range { lo, hi, .. } => is(lo) || is(hi),
-                    LoopKind::While { cond, .. } => is(cond),
-                    LoopKind::Iter { iter_vars, .. } => iter_vars.contains(&v),
-                    LoopKind::Loop => false,
-                }
-        }
+        Stmt::Match { record, .. } => *record == Some(v) || s.reads().contains(&v),
+        Stmt::Loop(l) => l.counter == Some(v) || s.reads().contains(&v),
+        Stmt::If { .. } => s.reads().contains(&v),
         _ => false,
     }
 }
