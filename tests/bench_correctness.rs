@@ -7,9 +7,8 @@
 mod problem;
 use problem::*;
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
+mod common;
+use common::within;
 
 #[test]
 fn hand_written_gradient_equals_generated_vjp() {
@@ -21,22 +20,22 @@ fn hand_written_gradient_equals_generated_vjp() {
             let (v_tuned, g_tuned) = rosenbrock_grad_hand_tuned(&x);
             let v = rosenbrock(&x);
             assert!(
-                close(v_tuned, v, 1e-12),
+                within(v_tuned, v, 1e-12),
                 "n={n}: tuned value {v_tuned} vs primal {v}"
             );
             assert!(
-                close(v_ad, v, 1e-12),
+                within(v_ad, v, 1e-12),
                 "n={n}: vjp value {v_ad} vs primal {v}"
             );
             assert!(
-                close(v_hand, v, 1e-12),
+                within(v_hand, v, 1e-12),
                 "n={n}: hand value {v_hand} vs primal {v}"
             );
             assert_eq!(g_ad.len(), n);
             assert_eq!(g_hand.len(), n);
             for i in 0..n {
                 assert!(
-                    close(g_ad[i], g_hand[i], 1e-12),
+                    within(g_ad[i], g_hand[i], 1e-12),
                     "n={n} trial={trial} i={i}: vjp {} vs hand {}",
                     g_ad[i],
                     g_hand[i]
@@ -44,7 +43,7 @@ fn hand_written_gradient_equals_generated_vjp() {
             }
             for i in 0..n {
                 assert!(
-                    close(g_ad[i], g_tuned[i], 1e-12),
+                    within(g_ad[i], g_tuned[i], 1e-12),
                     "n={n} trial={trial} i={i}: vjp {} vs tuned {}",
                     g_ad[i],
                     g_tuned[i]
@@ -53,7 +52,7 @@ fn hand_written_gradient_equals_generated_vjp() {
             // The seed scales the adjoint.
             let (_, g3) = rosenbrock_vjp(&x, 3.0);
             for i in 0..n {
-                assert!(close(g3[i], 3.0 * g_hand[i], 1e-12), "n={n} i={i}: seed 3");
+                assert!(within(g3[i], 3.0 * g_hand[i], 1e-12), "n={n} i={i}: seed 3");
             }
         }
     }
@@ -67,8 +66,8 @@ fn generated_jvp_is_the_gradient_dotted_with_the_direction() {
         let (v, t) = rosenbrock_jvp(&x, &dx);
         let (vh, gh) = rosenbrock_grad_hand(&x);
         let dot: f64 = gh.iter().zip(&dx).map(|(g, d)| g * d).sum();
-        assert!(close(v, vh, 1e-12));
-        assert!(close(t, dot, 1e-10), "n={n}: jvp {t} vs <grad, dx> {dot}");
+        assert!(within(v, vh, 1e-12));
+        assert!(within(t, dot, 1e-10), "n={n}: jvp {t} vs <grad, dx> {dot}");
     }
 }
 
@@ -82,7 +81,7 @@ fn generated_jvp_agrees_with_the_hand_jvp() {
         // the value is the objective's own arithmetic in all three
         assert_eq!(v, rosenbrock(&x), "n={n}");
         assert_eq!(vh, v, "n={n}");
-        assert!(close(t, th, 1e-12), "n={n}: jvp {t} vs hand {th}");
+        assert!(within(t, th, 1e-12), "n={n}: jvp {t} vs hand {th}");
     }
     // Where every product is exact (small integers), so are both tangents:
     // x = (1, 2, 0), dx = (1, 0, -1): a = (0, -1), b = (1, -4),
@@ -106,7 +105,7 @@ fn finite_differences_agree_with_hand_gradient() {
     let fd = central_fd(rosenbrock, &mut x, 1e-6);
     for i in 0..x.len() {
         assert!(
-            close(fd[i], gh[i], 1e-6),
+            within(fd[i], gh[i], 1e-6),
             "i={i}: fd {} vs hand {}",
             fd[i],
             gh[i]

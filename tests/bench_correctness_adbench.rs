@@ -12,21 +12,8 @@
 #[path = "../benches/common/lstm.rs"]
 mod lstm;
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
-
-fn assert_all_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for i in 0..got.len() {
-        assert!(
-            close(got[i], want[i], rel),
-            "{what}[{i}]: {} vs {}",
-            got[i],
-            want[i]
-        );
-    }
-}
+mod common;
+use common::{assert_all_close, within};
 
 /// The LSTM files benches/lstm.rs times (l, c).
 const LSTM_FILES: [(usize, usize); 2] = [(2, 1024), (4, 4096)];
@@ -49,7 +36,7 @@ fn lstm_hand_gradient_equals_finite_differences() {
     for ((l, c), n) in LSTM_FILES.into_iter().zip([30, 12]) {
         let p = lstm::read_lstm(l, c).truncated(n);
         let (v, dm, de) = p.hand();
-        assert!(close(v, p.objective(), 1e-13), "l{l}: value");
+        assert!(within(v, p.objective(), 1e-13), "l{l}: value");
         let mut want = dm.clone();
         want.extend_from_slice(&de);
         let mut q = p.params();
@@ -66,8 +53,8 @@ fn lstm_generated_gradient_equals_hand_written_on_both_files() {
         let p = lstm::read_lstm(l, c);
         let (v, dm, de) = p.vjp();
         let (vh, dmh, deh) = p.hand();
-        assert!(close(v, p.objective(), 1e-13), "l{l} c{c}: value");
-        assert!(close(v, vh, 1e-13), "l{l} c{c}: value vs hand");
+        assert!(within(v, p.objective(), 1e-13), "l{l} c{c}: value");
+        assert!(within(v, vh, 1e-13), "l{l} c{c}: value vs hand");
         assert_all_close(&format!("l{l} c{c} d_main"), &dm, &dmh, 1e-10);
         assert_all_close(&format!("l{l} c{c} d_extra"), &de, &deh, 1e-10);
         // the seed scales the adjoint
@@ -220,7 +207,7 @@ fn ba_hand_block_equals_finite_differences() {
         let e = ba::ba_residual(cam, x, w, feat);
         for a in 0..2 {
             assert!(
-                close(w * hand[a][14], e[a], 1e-13),
+                within(w * hand[a][14], e[a], 1e-13),
                 "case {i}: residual {a}"
             );
         }

@@ -24,21 +24,8 @@ mod peers;
 #[path = "../benches/small.rs"]
 mod small;
 
-fn close(a: f64, b: f64, rel: f64) -> bool {
-    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
-}
-
-fn assert_all_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
-    assert_eq!(got.len(), want.len(), "{what}: lengths");
-    for i in 0..got.len() {
-        assert!(
-            close(got[i], want[i], rel),
-            "{what}[{i}]: {} vs {}",
-            got[i],
-            want[i]
-        );
-    }
-}
+mod common;
+use common::{assert_all_close, within};
 
 /// The files benches/gmm.rs times (kept in sync by hand; the bench's list).
 const GMM_FILES: [(&str, usize, usize); 6] = [
@@ -76,14 +63,14 @@ fn gmm_hand_gradient_equals_finite_differences() {
     for (d, k, n, stride) in [(2usize, 5usize, 1000usize, 1usize), (10, 25, 50, 7)] {
         let g = gmm::read_gmm("1k", d, k).truncated(n);
         let (v, da, dm, di) = g.hand();
-        assert!(close(v, g.objective(), 1e-12), "d{d} K{k}: value");
+        assert!(within(v, g.objective(), 1e-12), "d{d} K{k}: value");
         let grad = packed(&da, &dm, &di);
         let mut p = g.params();
         let idx: Vec<usize> = (0..p.len()).step_by(stride).collect();
         let fd = gmm::gmm_fd(&g, &mut p, idx.iter().cloned(), 1e-5);
         for (j, &i) in idx.iter().enumerate() {
             assert!(
-                close(fd[j], grad[i], 1e-6),
+                within(fd[j], grad[i], 1e-6),
                 "d{d} K{k}: component {i}: fd {} vs hand {}",
                 fd[j],
                 grad[i]
@@ -99,8 +86,11 @@ fn gmm_generated_gradient_equals_hand_written_on_every_file() {
         let (v, da, dm, di) = g.vjp();
         let (vh, dah, dmh, dih) = g.hand();
         let what = format!("{set} d{d} K{k}");
-        assert!(close(v, vh, 1e-12), "{what}: value {v} vs {vh}");
-        assert!(close(v, g.objective(), 1e-12), "{what}: value vs objective");
+        assert!(within(v, vh, 1e-12), "{what}: value {v} vs {vh}");
+        assert!(
+            within(v, g.objective(), 1e-12),
+            "{what}: value vs objective"
+        );
         assert_all_close(&format!("{what} d_alpha"), &da, &dah, 1e-10);
         assert_all_close(&format!("{what} d_means"), &dm, &dmh, 1e-10);
         assert_all_close(&format!("{what} d_icf"), &di, &dih, 1e-10);
@@ -116,11 +106,11 @@ fn gmm_peers_equal_hand_written() {
         let want = packed(&dah, &dmh, &dih);
         let p = g.params();
         let (vt, gt) = gmm::gmm_grad_tape(&g, &p);
-        assert!(close(vt, vh, 1e-12), "tape value");
+        assert!(within(vt, vh, 1e-12), "tape value");
         assert_all_close("tape", &gt, &want, 1e-10);
         if p.len() <= 30 {
             let (vd, gd) = gmm::gmm_grad_num_dual(&g, &p);
-            assert!(close(vd, vh, 1e-12), "num-dual value");
+            assert!(within(vd, vh, 1e-12), "num-dual value");
             assert_all_close("num-dual", &gd, &want, 1e-10);
             let mut pm = p.clone();
             let fd = gmm::gmm_fd(&g, &mut pm, 0..p.len(), 1e-6);
@@ -137,29 +127,29 @@ fn rosenbrock_peers_equal_hand_written() {
         let (vh, gh) = peers::rosen::rosenbrock_grad_hand(&x);
         let what = format!("n={n}");
         let (v, g) = peers::rosenbrock_grad_num_dual_sweeps(&x);
-        assert!(close(v, vh, 1e-12), "{what}: num-dual sweeps value");
+        assert!(within(v, vh, 1e-12), "{what}: num-dual sweeps value");
         assert_all_close(&format!("{what} num-dual sweeps"), &g, &gh, 1e-12);
         if n <= peers::DVEC_MAX_N {
             let (v, g) = peers::rosenbrock_grad_num_dual_dvec(&x);
-            assert!(close(v, vh, 1e-12), "{what}: num-dual gradient value");
+            assert!(within(v, vh, 1e-12), "{what}: num-dual gradient value");
             assert_all_close(&format!("{what} num-dual gradient"), &g, &gh, 1e-12);
         }
         let (v, g) = peers::rosenbrock_grad_tape(&x);
-        assert!(close(v, vh, 1e-12), "{what}: tape value");
+        assert!(within(v, vh, 1e-12), "{what}: tape value");
         assert_all_close(&format!("{what} tape"), &g, &gh, 1e-12);
         let (v, g) = peers::rosen::rosenbrock_vjp(&x, 1.0);
-        assert!(close(v, vh, 1e-12), "{what}: vjp value");
+        assert!(within(v, vh, 1e-12), "{what}: vjp value");
         assert_all_close(&format!("{what} vjp"), &g, &gh, 1e-12);
         // the JVPs (ours and num-dual's) are the gradient along dx
         let dot: f64 = gh.iter().zip(&dx).map(|(g, d)| g * d).sum();
         let (v, t) = peers::rosen::rosenbrock_jvp(&x, &dx);
         assert!(
-            close(v, vh, 1e-12) && close(t, dot, 1e-10),
+            within(v, vh, 1e-12) && within(t, dot, 1e-10),
             "{what}: jvp {t} vs {dot}"
         );
         let (v, t) = peers::rosenbrock_jvp_num_dual(&x, &dx);
         assert!(
-            close(v, vh, 1e-12) && close(t, dot, 1e-10),
+            within(v, vh, 1e-12) && within(t, dot, 1e-10),
             "{what}: num-dual jvp {t} vs {dot}"
         );
         if n <= 100 {
@@ -203,19 +193,19 @@ fn mlp_gradients_agree() {
     let p = small::Mlp::new();
     let (vh, gh) = small::mlp_grad_hand(&p);
     let v0 = p.objective();
-    assert!(close(vh, v0, 1e-12), "hand value {vh} vs {v0}");
+    assert!(within(vh, v0, 1e-12), "hand value {vh} vs {v0}");
     assert_eq!(gh.len(), 16 * 32 + 32 + 32 + 1);
     let mut q = p.params();
     let fd = small::fd(|x| p.objective_at(x), &mut q, 1e-6);
     assert_all_close("mlp fd vs hand", &fd, &gh, 1e-6);
     let (v, g) = p.vjp();
-    assert!(close(v, v0, 1e-12), "vjp value");
+    assert!(within(v, v0, 1e-12), "vjp value");
     assert_all_close("mlp vjp", &g, &gh, 1e-10);
     let (v, g) = small::mlp_grad_num_dual(&p);
-    assert!(close(v, v0, 1e-12), "num-dual value");
+    assert!(within(v, v0, 1e-12), "num-dual value");
     assert_all_close("mlp num-dual", &g, &gh, 1e-10);
     let (v, g) = small::mlp_grad_tape(&p);
-    assert!(close(v, v0, 1e-12), "tape value");
+    assert!(within(v, v0, 1e-12), "tape value");
     assert_all_close("mlp tape", &g, &gh, 1e-10);
 }
 
@@ -224,19 +214,19 @@ fn rk4_gradients_agree() {
     let p = small::Rk4::new();
     let (vh, gh) = small::rk4_grad_hand(&p);
     let v0 = p.objective();
-    assert!(close(vh, v0, 1e-12), "hand value {vh} vs {v0}");
+    assert!(within(vh, v0, 1e-12), "hand value {vh} vs {v0}");
     assert_eq!(gh.len(), 6);
     let mut q = p.params();
     let fd = small::fd(|x| p.objective_at(x), &mut q, 1e-6);
     assert_all_close("rk4 fd vs hand", &fd, &gh, 1e-5);
     let (v, g) = p.vjp();
-    assert!(close(v, v0, 1e-12), "vjp value");
+    assert!(within(v, v0, 1e-12), "vjp value");
     assert_all_close("rk4 vjp", &g, &gh, 1e-10);
     let (v, g) = small::rk4_grad_num_dual(&p);
-    assert!(close(v, v0, 1e-12), "num-dual value");
+    assert!(within(v, v0, 1e-12), "num-dual value");
     assert_all_close("rk4 num-dual", &g, &gh, 1e-10);
     let (v, g) = small::rk4_grad_tape(&p);
-    assert!(close(v, v0, 1e-12), "tape value");
+    assert!(within(v, v0, 1e-12), "tape value");
     assert_all_close("rk4 tape", &g, &gh, 1e-10);
 }
 
@@ -269,7 +259,7 @@ fn parallel_batches_equal_sequential_ones_exactly() {
     assert_ne!(seq[0].0, seq[1].0);
     for (g, s) in gs.iter().zip(&seq) {
         let (vh, dah, dmh, dih) = g.hand();
-        assert!(close(s.0, vh, 1e-12));
+        assert!(within(s.0, vh, 1e-12));
         assert_all_close("gmm batch d_alpha", &s.1, &dah, 1e-10);
         assert_all_close("gmm batch d_means", &s.2, &dmh, 1e-10);
         assert_all_close("gmm batch d_icf", &s.3, &dih, 1e-10);

@@ -14,6 +14,26 @@ pub fn close(got: f64, expected: f64, tol: f64) {
     );
 }
 
+/// `a` and `b` agree to `rel`, relative to the larger of `|a|`, `|b|` and 1
+/// (the benchmarks' checks against hand-written derivatives).
+pub fn within(a: f64, b: f64, rel: f64) -> bool {
+    (a - b).abs() <= rel * a.abs().max(b.abs()).max(1.0)
+}
+
+/// Every component `within` `rel`, lengths equal.
+#[track_caller]
+pub fn assert_all_close(what: &str, got: &[f64], want: &[f64], rel: f64) {
+    assert_eq!(got.len(), want.len(), "{what}: lengths");
+    for i in 0..got.len() {
+        assert!(
+            within(got[i], want[i], rel),
+            "{what}[{i}]: {} vs {}",
+            got[i],
+            want[i]
+        );
+    }
+}
+
 pub type F2 = fn(f64, f64) -> f64;
 pub type Jvp2 = fn(f64, f64, f64, f64) -> (f64, f64);
 pub type Vjp2 = fn(f64, f64, f64) -> (f64, f64, f64);
