@@ -1,15 +1,12 @@
 //! Reverse-mode memory is proportional to the number of *overwritten and
 //! needed* active values, not to the number of operations.
 //!
-//! A counting global allocator measures, for one call, the bytes allocated in
-//! total and the peak of live bytes above what was live before the call.
+//! A counting global allocator (benches/common/alloc.rs) measures, for one
+//! call, the bytes allocated in total and the peak of live bytes above what
+//! was live before the call.
 //! Only allocations made by the measuring thread while a measurement is open
 //! are counted, and everything runs in ONE `#[test]` so no other test's
 //! allocations can land in a window.
-
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use differentiate::prelude::*;
 
@@ -17,103 +14,9 @@ use differentiate::prelude::*;
 mod problem;
 use problem::*;
 
-struct Counting;
-
-static TOTAL: AtomicUsize = AtomicUsize::new(0);
-static LIVE: AtomicUsize = AtomicUsize::new(0);
-static PEAK: AtomicUsize = AtomicUsize::new(0);
-
-thread_local! {
-    // `const` init and no destructor: reading it never allocates.
-    static MEASURING: Cell<bool> = const { Cell::new(false) };
-}
-
-fn measuring() -> bool {
-    MEASURING.try_with(Cell::get).unwrap_or(false)
-}
-
-fn grow(bytes: usize) {
-    TOTAL.fetch_add(bytes, Relaxed);
-    let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
-    PEAK.fetch_max(live, Relaxed);
-}
-
-fn shrink(bytes: usize) {
-    // Frees of blocks allocated before the window opened may go below zero.
-    let _ = LIVE.fetch_update(Relaxed, Relaxed, |l| Some(l.saturating_sub(bytes)));
-}
-
-// SAFETY: every method forwards to `System` with the caller's own arguments,
-// so the block returned, its layout and its lifetime are exactly System's and
-// every GlobalAlloc contract System upholds is upheld here. The counters are
-// atomics and the flag a const-initialised thread-local without destructor,
-// so the bookkeeping never allocates, never re-enters the allocator and never
-// unwinds.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc`'s contract.
-        let p = unsafe { System.alloc(layout) };
-        if !p.is_null() && measuring() {
-            grow(layout.size());
-        }
-        p
-    }
-    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
-        // SAFETY: forwarded unchanged; the caller upholds `alloc_zeroed`'s contract.
-        let p = unsafe { System.alloc_zeroed(layout) };
-        if !p.is_null() && measuring() {
-            grow(layout.size());
-        }
-        p
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from System.
-        unsafe { System.dealloc(ptr, layout) };
-        if measuring() {
-            shrink(layout.size());
-        }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // SAFETY: forwarded unchanged; `ptr` came from this allocator, i.e. from System.
-        let p = unsafe { System.realloc(ptr, layout, new_size) };
-        if !p.is_null() && measuring() {
-            let old = layout.size();
-            if new_size >= old {
-                grow(new_size - old);
-            } else {
-                shrink(old - new_size);
-            }
-        }
-        p
-    }
-}
-
-#[global_allocator]
-static GLOBAL: Counting = Counting;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Bytes {
-    /// Bytes handed out during the call (a realloc counts its growth).
-    total: usize,
-    /// Peak of live bytes above the level at the start of the call.
-    peak: usize,
-}
-
-/// Runs `f`, returning its result and what it allocated. The result is still
-/// alive when `peak` is read, so a returned gradient counts.
-fn measure<R>(f: impl FnOnce() -> R) -> (R, Bytes) {
-    TOTAL.store(0, Relaxed);
-    LIVE.store(0, Relaxed);
-    PEAK.store(0, Relaxed);
-    MEASURING.with(|m| m.set(true));
-    let r = std::hint::black_box(f());
-    MEASURING.with(|m| m.set(false));
-    let b = Bytes {
-        total: TOTAL.load(Relaxed),
-        peak: PEAK.load(Relaxed),
-    };
-    (r, b)
-}
+#[path = "../benches/common/alloc.rs"]
+mod alloc;
+use alloc::{measure, Bytes};
 
 /// One needed scalar overwritten per iteration, one operation besides.
 #[differentiate(reverse)]

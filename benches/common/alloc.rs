@@ -1,9 +1,11 @@
-//! A counting global allocator for the memory measurements of the benches
-//! (benches/rk4.rs and benches/lstm.rs include this file with `#[path]`; it
-//! installs itself as the `#[global_allocator]` of the bench that does).
+//! A counting global allocator for memory measurements (benches/rk4.rs,
+//! benches/lstm.rs and tests/memory.rs include this file with `#[path]`; it
+//! installs itself as the `#[global_allocator]` of the crate that does).
 //!
-//! [`peak_bytes`] runs a closure and returns the peak of live heap bytes
-//! during it above the level at its start. Only the allocations of the
+//! [`measure`] runs a closure and returns what it allocated in total and the
+//! peak of live heap bytes during it above the level at its start;
+//! [`peak_bytes`] is the peak of one call with the save-stack pool off.
+//! Only the allocations of the
 //! measuring thread while a measurement is open are counted; every method
 //! forwards to `System`, so outside a measurement the bench runs on the
 //! system allocator with one thread-local read per call.
@@ -16,6 +18,7 @@ use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 struct Counting;
 
+static TOTAL: AtomicUsize = AtomicUsize::new(0);
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static PEAK: AtomicUsize = AtomicUsize::new(0);
 
@@ -29,6 +32,7 @@ fn measuring() -> bool {
 }
 
 fn grow(bytes: usize) {
+    TOTAL.fetch_add(bytes, Relaxed);
     let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
     PEAK.fetch_max(live, Relaxed);
 }
@@ -84,20 +88,39 @@ unsafe impl GlobalAlloc for Counting {
 #[global_allocator]
 static GLOBAL: Counting = Counting;
 
-/// Peak live heap bytes during `f` above the level at its start (what `f`
-/// returns is dropped after the window closes).
-pub fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
-    // Save stacks reuse buffers an earlier call left in the pool: off, so the
-    // peak is this call's own.
-    differentiate::__private::set_stack_pooling(false);
+/// What one call allocated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Bytes {
+    /// Bytes handed out during the call (a realloc counts its growth).
+    pub total: usize,
+    /// Peak of live bytes above the level at the start of the call.
+    pub peak: usize,
+}
+
+/// Runs `f`, returning its result and what it allocated. The result is still
+/// alive when the peak is read, so a returned gradient counts.
+pub fn measure<R>(f: impl FnOnce() -> R) -> (R, Bytes) {
+    TOTAL.store(0, Relaxed);
     LIVE.store(0, Relaxed);
     PEAK.store(0, Relaxed);
     MEASURING.with(|m| m.set(true));
     let r = black_box(f());
     MEASURING.with(|m| m.set(false));
-    drop(r);
+    let b = Bytes {
+        total: TOTAL.load(Relaxed),
+        peak: PEAK.load(Relaxed),
+    };
+    (r, b)
+}
+
+/// Peak live heap bytes during `f` above the level at its start, with the
+/// save stacks' pool off: an earlier call's pooled buffers would hide this
+/// call's own.
+pub fn peak_bytes<R>(f: impl FnOnce() -> R) -> usize {
+    differentiate::__private::set_stack_pooling(false);
+    let (_, b) = measure(f);
     differentiate::__private::set_stack_pooling(true);
-    PEAK.load(Relaxed)
+    b.peak
 }
 
 /// Writes `json` to target/bench-memory/`name`.
