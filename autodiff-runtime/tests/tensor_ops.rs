@@ -77,6 +77,29 @@ macro_rules! reduce {
     };
 }
 
+/// A tensor and a number in (`f(t, s)`), a tensor out.
+macro_rules! with_scalar {
+    ($ops:ident, $f:ident, $j:ident, $v:ident, $vj:ident, $shape:expr, $lo:expr, $hi:expr) => {
+        $ops.push(Op {
+            name: stringify!($f),
+            shapes: vec![$shape],
+            scalars: 1,
+            lo: $lo,
+            hi: $hi,
+            value: Box::new(|t, s| ad::$f(&t[0], s[0])),
+            jvp: Box::new(|t, s, d, ds| ad::$j(&t[0], s[0], &d[0], ds[0]).1),
+            vjp: Box::new(|t, s, g| {
+                let (_, dt, ds) = ad::$v(&t[0], s[0], g);
+                (vec![dt], vec![ds])
+            }),
+            vjp_jvp: Some(Box::new(|t, s, g, d, ds| {
+                let (_, (_, ddt, dds)) = ad::$vj(&t[0], s[0], g, &d[0], ds[0], &g.zeros_like());
+                (vec![ddt], vec![dds])
+            })),
+        })
+    };
+}
+
 /// Two tensors in, a tensor out.
 macro_rules! binary {
     ($ops:ident, $f:ident, $j:ident, $v:ident, $vj:ident, $sa:expr, $sb:expr, $lo:expr, $hi:expr) => {
@@ -648,78 +671,46 @@ fn table<F: Real>() -> Vec<Op<F>> {
             (vec![ddt], vec![dds])
         })),
     });
-    ops.push(Op {
-        name: "add_scalar",
-        shapes: vec![m.clone()],
-        scalars: 1,
-        lo: -2.0,
-        hi: 2.0,
-        value: Box::new(|t, s| ad::add_scalar(&t[0], s[0])),
-        jvp: Box::new(|t, s, d, ds| ad::add_scalar_jvp(&t[0], s[0], &d[0], ds[0]).1),
-        vjp: Box::new(|t, s, g| {
-            let (_, dt, ds) = ad::add_scalar_vjp(&t[0], s[0], g);
-            (vec![dt], vec![ds])
-        }),
-        vjp_jvp: Some(Box::new(|t, s, g, d, ds| {
-            let (_, (_, ddt, dds)) =
-                ad::add_scalar_vjp_jvp(&t[0], s[0], g, &d[0], ds[0], &g.zeros_like());
-            (vec![ddt], vec![dds])
-        })),
-    });
-    ops.push(Op {
-        name: "div_scalar",
-        shapes: vec![m.clone()],
-        scalars: 1,
-        lo: 0.5,
-        hi: 2.0,
-        value: Box::new(|t, s| ad::div_scalar(&t[0], s[0])),
-        jvp: Box::new(|t, s, d, ds| ad::div_scalar_jvp(&t[0], s[0], &d[0], ds[0]).1),
-        vjp: Box::new(|t, s, g| {
-            let (_, dt, ds) = ad::div_scalar_vjp(&t[0], s[0], g);
-            (vec![dt], vec![ds])
-        }),
-        vjp_jvp: Some(Box::new(|t, s, g, d, ds| {
-            let (_, (_, ddt, dds)) =
-                ad::div_scalar_vjp_jvp(&t[0], s[0], g, &d[0], ds[0], &g.zeros_like());
-            (vec![ddt], vec![dds])
-        })),
-    });
-    ops.push(Op {
-        name: "powf",
-        shapes: vec![m.clone()],
-        scalars: 1,
-        lo: 0.5,
-        hi: 2.0,
-        value: Box::new(|t, s| ad::powf(&t[0], s[0])),
-        jvp: Box::new(|t, s, d, ds| ad::powf_jvp(&t[0], s[0], &d[0], ds[0]).1),
-        vjp: Box::new(|t, s, g| {
-            let (_, dt, ds) = ad::powf_vjp(&t[0], s[0], g);
-            (vec![dt], vec![ds])
-        }),
-        vjp_jvp: Some(Box::new(|t, s, g, d, ds| {
-            let (_, (_, ddt, dds)) =
-                ad::powf_vjp_jvp(&t[0], s[0], g, &d[0], ds[0], &g.zeros_like());
-            (vec![ddt], vec![dds])
-        })),
-    });
-    ops.push(Op {
-        name: "fill_like",
-        shapes: vec![m.clone()],
-        scalars: 1,
-        lo: -2.0,
-        hi: 2.0,
-        value: Box::new(|t, s| ad::fill_like(&t[0], s[0])),
-        jvp: Box::new(|t, s, d, ds| ad::fill_like_jvp(&t[0], s[0], &d[0], ds[0]).1),
-        vjp: Box::new(|t, s, g| {
-            let (_, dt, ds) = ad::fill_like_vjp(&t[0], s[0], g);
-            (vec![dt], vec![ds])
-        }),
-        vjp_jvp: Some(Box::new(|t, s, g, d, ds| {
-            let (_, (_, ddt, dds)) =
-                ad::fill_like_vjp_jvp(&t[0], s[0], g, &d[0], ds[0], &g.zeros_like());
-            (vec![ddt], vec![dds])
-        })),
-    });
+    with_scalar!(
+        ops,
+        add_scalar,
+        add_scalar_jvp,
+        add_scalar_vjp,
+        add_scalar_vjp_jvp,
+        m.clone(),
+        -2.0,
+        2.0
+    );
+    with_scalar!(
+        ops,
+        div_scalar,
+        div_scalar_jvp,
+        div_scalar_vjp,
+        div_scalar_vjp_jvp,
+        m.clone(),
+        0.5,
+        2.0
+    );
+    with_scalar!(
+        ops,
+        powf,
+        powf_jvp,
+        powf_vjp,
+        powf_vjp_jvp,
+        m.clone(),
+        0.5,
+        2.0
+    );
+    with_scalar!(
+        ops,
+        fill_like,
+        fill_like_jvp,
+        fill_like_vjp,
+        fill_like_vjp_jvp,
+        m.clone(),
+        -2.0,
+        2.0
+    );
     ops.push(Op {
         name: "scalar",
         shapes: vec![],
